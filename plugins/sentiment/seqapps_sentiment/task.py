@@ -1,0 +1,244 @@
+"""Sentiment classification (many-to-one): raw text in, one label out.
+
+    seqapps run sentiment --arch bilstm
+    seqapps run sentiment --data reviews.csv --set text_column=review --set label_column=stars
+
+TensorFlow is imported inside the methods, so listing this task stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from seqapps.data.sources import (
+    existing_file,
+    fingerprint_file,
+    fingerprint_rows,
+    load_tfds,
+    parse_source,
+)
+from seqapps.data.splits import split_indices
+from seqapps.data.text import check_classes, fit_vectorizer, read_labelled_text
+from seqapps.exceptions import DataError
+from seqapps.task import DataBundle, Report, Spec, Task
+from seqapps_sentiment import sample
+
+#: Cap on the automatic sequence length, so one very long review cannot blow up memory.
+MAX_AUTO_LENGTH = 400
+SAMPLES_LOGGED = 20
+
+
+class SentimentTask(Task):
+    """Classify a text into one of its labels (positive/negative or any set of classes)."""
+
+    name = "sentiment"
+    summary = "Sentiment classification of texts (many-to-one)"
+    kind = "classify"
+    default_arch = "bilstm"
+    data_sources = ("sample", "PATH.csv|.tsv (text and label columns)", "tfds:imdb_reviews")
+    options = {
+        "text_column": "text",
+        "label_column": "label",
+        "max_tokens": 20000,
+        "sequence_length": 0,
+        "embedding_dim": 64,
+        "validation_fraction": 0.1,
+        "test_fraction": 0.1,
+        "sample_size": 4000,
+    }
+    option_help = {
+        "text_column": "CSV/TSV column holding the text",
+        "label_column": "CSV/TSV column holding the label (any strings, 2+ classes)",
+        "max_tokens": "vocabulary size, fitted on the training split only",
+        "sequence_length": "tokens kept per text; 0 = longest training text, up to 400",
+        "embedding_dim": "size of the word embedding",
+        "validation_fraction": "share of a single file used for validation",
+        "test_fraction": "share of a single file used for testing",
+        "sample_size": "number of generated reviews in the embedded sample",
+    }
+    defaults = {"epochs": 15, "dropout": 0.2}
+
+    # -- data ---------------------------------------------------------------------------
+
+    def _read_source(self, config) -> tuple[dict[str, tuple[list[str], list[str]]], str, str]:
+        """Texts and labels per split, a description of the source, and its fingerprint."""
+        source = parse_source(config.data)
+        options = config.options
+        if source.kind == "tfds":
+            return self._read_tfds(source.value, config)
+        if source.kind == "sample":
+            texts, labels = sample.generate(options["sample_size"])
+            fingerprint = fingerprint_rows(zip(texts, labels))
+            description = "sample"
+        else:
+            path = existing_file(source.value)
+            texts, labels = read_labelled_text(
+                path, options["text_column"], options["label_column"]
+            )
+            fingerprint = fingerprint_file(path)
+            description = str(path)
+        if config.max_samples:
+            texts, labels = texts[: config.max_samples], labels[: config.max_samples]
+        check_classes(labels, description)
+        train, validation, test = split_indices(
+            len(texts),
+            options["validation_fraction"],
+            options["test_fraction"],
+            seed=config.seed,
+            labels=labels,
+        )
+        splits = {
+            name: ([texts[i] for i in index], [labels[i] for i in index])
+            for name, index in (("train", train), ("validation", validation), ("test", test))
+        }
+        return splits, description, fingerprint
+
+    def _read_tfds(self, name: str, config):
+        if name != "imdb_reviews":
+            raise DataError(f"--data tfds:{name}: the sentiment task reads tfds:imdb_reviews")
+        cut = int(round(100 * (1 - config.options["validation_fraction"])))
+        datasets, info = load_tfds(
+            name, config.data_dir, [f"train[:{cut}%]", f"train[{cut}%:]", "test"]
+        )
+        class_names = info.features["label"].names
+        splits = {}
+        for split, dataset in zip(("train", "validation", "test"), datasets):
+            if config.max_samples:
+                dataset = dataset.take(config.max_samples)
+            texts, labels = [], []
+            for example in dataset.as_numpy_iterator():
+                texts.append(example["text"].decode("utf-8"))
+                labels.append(class_names[int(example["label"])])
+            splits[split] = (texts, labels)
+        rows = (row for split in splits.values() for row in zip(*split))
+        return splits, f"tfds:{name} {info.version}", fingerprint_rows(rows)
+
+    def load_data(self, config) -> DataBundle:
+        """Read the source, fit the vocabulary on the training split, vectorize every split."""
+        import tensorflow as tf
+
+        splits, description, fingerprint = self._read_source(config)
+        for split, (texts, _) in splits.items():
+            if not texts:
+                raise DataError(
+                    f"--data {description}: the {split} split is empty; use more data or "
+                    "change validation_fraction/test_fraction"
+                )
+        classes = sorted(set(splits["train"][1]))
+        check_classes(splits["train"][1], description)
+        unseen = sorted(set(splits["validation"][1] + splits["test"][1]) - set(classes))
+        if unseen:
+            raise DataError(
+                f"--data {description}: labels {unseen} never occur in the training split"
+            )
+        train_texts = splits["train"][0]
+        length = config.options["sequence_length"]
+        if length <= 0:
+            length = min(MAX_AUTO_LENGTH, max(len(t.split()) for t in train_texts))
+        self.vectorizer = fit_vectorizer(train_texts, config.options["max_tokens"], length)
+        index = {label: i for i, label in enumerate(classes)}
+        datasets, sizes = {}, {}
+        for split, (texts, labels) in splits.items():
+            tokens = self.vectorizer(tf.constant(texts)).numpy()
+            targets = np.array([index[label] for label in labels], dtype="int32")
+            datasets[split] = tf.data.Dataset.from_tensor_slices((tokens, targets))
+            sizes[split] = len(texts)
+        self.test_texts, self.test_targets = splits["test"][0], np.array(
+            [index[label] for label in splits["test"][1]]
+        )
+        spec = Spec(
+            classes=classes,
+            vocabulary_size=self.vectorizer.vocabulary_size(),
+            sequence_length=length,
+        )
+        return DataBundle(
+            datasets["train"], datasets["validation"], datasets["test"],
+            spec, description, fingerprint, sizes,
+        )
+
+    # -- model --------------------------------------------------------------------------
+
+    def build_model(self, spec, arch, config):
+        """Token ids -> embedding (masked) -> the arch's encoder -> softmax over classes."""
+        import keras
+
+        from seqapps.layers.heads import classification_head, token_embedding
+        from seqapps.training import encoder_settings
+
+        tokens = keras.Input(shape=(spec.sequence_length,), dtype="int32", name="tokens")
+        x = token_embedding(spec.vocabulary_size, config.options["embedding_dim"])(tokens)
+        x = arch.build_encoder(x, encoder_settings(config), self.arch_kind())
+        outputs = classification_head(x, len(spec.classes))
+        return keras.Model(tokens, outputs, name=f"sentiment_{arch.name}")
+
+    def loss_and_metrics(self, spec):
+        """Cross-entropy on integer labels; accuracy."""
+        return "sparse_categorical_crossentropy", ["accuracy"]
+
+    # -- after training -----------------------------------------------------------------
+
+    def report(self, model, data, config) -> Report:
+        """Macro-F1, a confusion matrix and predictions on the first test texts."""
+        from seqapps import plots
+
+        probabilities = model.predict(data.test.batch(256), verbose=0)
+        predicted = probabilities.argmax(axis=1)
+        classes = data.spec.classes
+        matrix = confusion(self.test_targets, predicted, len(classes))
+        samples = [
+            {
+                "text": text,
+                "true": classes[int(true)],
+                "label": classes[int(pred)],
+                "probability": float(probs[pred]),
+            }
+            for text, true, pred, probs in zip(
+                self.test_texts[:SAMPLES_LOGGED], self.test_targets, predicted, probabilities
+            )
+        ]
+        return Report(
+            metrics={"macro_f1": macro_f1(matrix)},
+            figures={"confusion_matrix": plots.confusion_matrix(matrix, classes)},
+            texts={"samples.json": json.dumps(samples, indent=2)},
+        )
+
+    def export_model(self, model, data):
+        """Strings in, class probabilities out: the fitted vectorizer in front of the model."""
+        import keras
+
+        text = keras.Input(shape=(1,), dtype="string", name="text")
+        outputs = model(self.vectorizer(text))
+        return keras.Model(text, outputs, name="sentiment_raw_text")
+
+    def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
+        """Label and probability for each text."""
+        import tensorflow as tf
+
+        probabilities = model.predict(tf.constant([[text] for text in inputs]), verbose=0)
+        classes = metadata["classes"]
+        return [
+            {"label": classes[int(p.argmax())], "probability": float(p.max()), "text": text}
+            for text, p in zip(inputs, probabilities)
+        ]
+
+
+def confusion(true: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    """Counts of (true, predicted) label pairs."""
+    matrix = np.zeros((classes, classes), dtype=int)
+    np.add.at(matrix, (np.asarray(true, int), np.asarray(predicted, int)), 1)
+    return matrix
+
+
+def macro_f1(matrix: np.ndarray) -> float:
+    """Unweighted mean of per-class F1 from a confusion matrix (absent classes score 0)."""
+    true_positive = np.diag(matrix).astype(float)
+    precision_denominator = matrix.sum(axis=0)
+    recall_denominator = matrix.sum(axis=1)
+    precision = np.divide(true_positive, precision_denominator, out=np.zeros_like(true_positive), where=precision_denominator > 0)
+    recall = np.divide(true_positive, recall_denominator, out=np.zeros_like(true_positive), where=recall_denominator > 0)
+    denominator = precision + recall
+    f1 = np.divide(2 * precision * recall, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
+    return float(f1.mean())

@@ -1,0 +1,5 @@
+"""Allow `python -m seqapps ...`."""
+
+from seqapps.cli import main
+
+main()

@@ -1,0 +1,218 @@
+"""The `seqapps` command line.
+
+    seqapps run sentiment --arch bilstm
+    seqapps predict RUN_ID "not good at all"
+
+TensorFlow is imported only by commands that train or predict, so `--help`, `tasks` and
+`archs` answer at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+import seqapps
+from seqapps import config as config_module
+from seqapps import registry
+from seqapps.exceptions import SeqappsError
+
+
+class SeqappsGroup(click.Group):
+    """Turns every seqapps error into one line on stderr and its exit code, no traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SeqappsError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+class RegistryName(click.ParamType):
+    """A task or arch name, checked against entry points without importing any plugin."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.name = kind
+
+    def _names(self) -> list[str]:
+        records = registry.task_records() if self.kind == "task" else registry.arch_records()
+        return sorted({record.name for record in records})
+
+    def convert(self, value, param, ctx):
+        names = self._names()
+        if value not in names:
+            self.fail(
+                f"unknown {self.kind} {value!r}; available: {', '.join(names) or '(none installed)'}",
+                param,
+                ctx,
+            )
+        return value
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(n) for n in self._names() if n.startswith(incomplete)]
+
+
+def _default(name: str) -> str:
+    return f"[default: {config_module.default_of(name)}]"
+
+
+@click.group(cls=SeqappsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(seqapps.__version__, prog_name="seqapps")
+def cli():
+    """Train, compare and serve recurrent sequence models, tracked in MLflow.
+
+    \b
+    Start with:
+      seqapps tasks                      what you can train
+      seqapps archs                      which architectures --arch accepts
+      seqapps run sentiment --arch bilstm
+      mlflow ui --backend-store-uri sqlite:///mlflow.db
+    """
+
+
+@cli.command()
+@click.argument("task", type=RegistryName("task"))
+@click.option("--arch", type=RegistryName("arch"), help="Architecture (see `seqapps archs`). [default: the task's]")
+@click.option("--data", help="Data source: sample, a local file, or tfds:NAME (see `seqapps tasks`). [default: sample]")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Folder holding TensorFlow Datasets.")
+@click.option("--epochs", type=int, help=f"Maximum training epochs. {_default('epochs')}")
+@click.option("--batch-size", type=int, help=f"Examples per batch per replica. {_default('batch_size')}")
+@click.option("--units", type=int, help=f"Units per recurrent layer. {_default('units')}")
+@click.option("--layers", type=int, help=f"Stacked encoder layers. {_default('layers')}")
+@click.option("--dropout", type=float, help=f"Dropout between and after layers. {_default('dropout')}")
+@click.option("--learning-rate", type=float, help=f"Adam learning rate. {_default('learning_rate')}")
+@click.option("--clip-norm", type=float, help=f"Clip gradients to this global norm; 0 turns it off. {_default('clip_norm')}")
+@click.option("--patience", type=int, help=f"Early-stopping patience in epochs; 0 turns it off. {_default('patience')}")
+@click.option("--seed", type=int, help=f"Seed for data order and weights (same seed, same metrics on CPU). {_default('seed')}")
+@click.option("--max-samples", type=int, help="Use at most this many examples (quick trials).")
+@click.option("--experiment", help="MLflow experiment name. [default: the task name]")
+@click.option("--tracking-uri", help="MLflow tracking URI. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]")
+@click.option("--run-name", help="MLflow run name. [default: generated]")
+@click.option("--output-dir", type=click.Path(file_okay=False), help="Keep checkpoints and the model in DIR/<run id>. [default: a temporary folder]")
+@click.option("--set", "set_pairs", multiple=True, metavar="KEY=VALUE", help="Task option (repeatable; see `seqapps tasks -v`).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file of run settings; flags given here win.")
+@click.option("-q", "--quiet", is_flag=True, help="No per-epoch progress.")
+def run(task, config_file, set_pairs, quiet, **flags):
+    """Train TASK, evaluate it on the test split, and log the run to MLflow.
+
+    \b
+    Examples:
+      seqapps run sentiment --arch bilstm
+      seqapps run sentiment --arch gru --data reviews.csv --set text_column=review
+      seqapps run sentiment --config run.yaml --epochs 3
+    """
+    task_cls = registry.load_task(task)
+    file_values = config_module.read_config_file(config_file) if config_file else {}
+    set_values = config_module.parse_set_pairs(set_pairs)
+    if quiet:
+        flags["verbose"] = 0
+    resolved = config_module.resolve(task_cls, flags, file_values, set_values, config_file or "")
+    from seqapps import training
+
+    result = training.run(task_cls, resolved, echo=click.echo)
+    for line in result.summary:
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("model")
+@click.argument("inputs", nargs=-1)
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"), help="Read inputs from a file, one per line ('-' for stdin).")
+@click.option("--tracking-uri", help="MLflow tracking URI holding the run. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
+def predict(model, inputs, input_file, tracking_uri, as_json):
+    """Predict with the model of MLflow run MODEL (a run id) or a model folder.
+
+    \b
+    Example:
+      seqapps predict 3f2c...e9 "not good at all" "a wonderful film"
+    """
+    texts = list(inputs)
+    if input_file is not None:
+        texts += [line.rstrip("\n") for line in input_file if line.strip()]
+    if not texts:
+        raise click.UsageError("give inputs as arguments or with --input FILE")
+    from seqapps import predicting
+
+    for row in predicting.predict(model, texts, tracking_uri):
+        if as_json:
+            click.echo(json.dumps(row))
+        else:
+            click.echo("\t".join(_cell(value) for value in row.values()))
+
+
+def _cell(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+@cli.command()
+@click.option("-v", "--verbose", is_flag=True, help="Also list each task's options and defaults.")
+def tasks(verbose):
+    """List installed tasks: summary, distribution, kind, default arch, data sources."""
+    rows = registry.list_tasks()
+    if not rows:
+        click.echo("no tasks installed (pip install a seqapps task plugin)")
+        return
+    width = max(len(row.record.name) for row in rows)
+    for row in rows:
+        record = row.record
+        origin = f"{record.distribution} {record.version}"
+        if row.obj is None:
+            click.echo(f"{record.name:<{width}}  BROKEN ({origin}): {row.problem}")
+            continue
+        task = row.obj
+        click.echo(f"{record.name:<{width}}  {task.summary}")
+        pad = " " * (width + 2)
+        click.echo(f"{pad}kind {task.kind} ({task.arch_kind()}), default arch {task.default_arch}, from {origin}")
+        click.echo(f"{pad}data: {', '.join(task.data_sources)}")
+        if verbose:
+            for key, default in task.options.items():
+                help_text = task.option_help.get(key, "")
+                click.echo(f"{pad}--set {key}={default}  {help_text}".rstrip())
+
+
+@cli.command()
+def archs():
+    """List architectures: name, the task kinds each serves, fused GPU kernel, summary."""
+    rows = registry.list_archs()
+    width = max((len(row.record.name) for row in rows), default=4)
+    click.echo(f"{'name':<{width}}  {'kinds':<41}  {'cuDNN':<5}  summary")
+    for row in rows:
+        if row.obj is None:
+            click.echo(f"{row.record.name:<{width}}  BROKEN ({row.record.distribution}): {row.problem}")
+            continue
+        arch = row.obj
+        fused = "yes" if arch.fused_gpu_kernel else "no"
+        click.echo(f"{arch.name:<{width}}  {', '.join(arch.kinds):<41}  {fused:<5}  {arch.summary}")
+
+
+@cli.command()
+@click.option("--tracking-uri", help="Store to browse. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]")
+@click.option("--port", type=int, default=5000, show_default=True, help="Port on 127.0.0.1.")
+def ui(tracking_uri, port):
+    """Open the MLflow UI on the same store `seqapps run` logs to."""
+    import subprocess
+
+    from seqapps.tracking import resolve_tracking_uri
+
+    uri = resolve_tracking_uri(tracking_uri)
+    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///") :]).exists():
+        click.echo(f"note: {uri} does not exist yet; run `seqapps run ...` first", err=True)
+    click.echo(f"MLflow UI on http://127.0.0.1:{port} for {uri} (Ctrl-C to stop)")
+    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(port)]
+    sys.exit(subprocess.call(command))
+
+
+def main():
+    """Console-script entry point."""
+    cli(prog_name="seqapps")

@@ -1,0 +1,229 @@
+"""RunConfig: every setting of one run, resolved from defaults, the task, --config and flags.
+
+Precedence, lowest first: RunConfig defaults, the task's ``defaults``, the --config YAML
+file, command-line flags, then ``--set key=value`` task options. The resolved config is
+validated here, before any data is read or any run is opened, and is logged in full.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seqapps.exceptions import ConfigError
+
+
+@dataclass
+class RunConfig:
+    """All settings of one run (flags of `seqapps run`, keys of a --config file)."""
+
+    task: str
+    arch: str | None = None
+    data: str = "sample"
+    data_dir: str | None = None
+    epochs: int = 10
+    batch_size: int = 32
+    units: int = 64
+    layers: int = 1
+    dropout: float = 0.0
+    learning_rate: float = 1e-3
+    clip_norm: float = 1.0
+    patience: int = 3
+    seed: int = 42
+    max_samples: int | None = None
+    experiment: str | None = None
+    tracking_uri: str | None = None
+    run_name: str | None = None
+    output_dir: str | None = None
+    verbose: int = 1
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def as_params(self) -> dict[str, str]:
+        """Flat string params for MLflow: every field, task options as ``option.<key>``."""
+        params = {}
+        for item in dataclasses.fields(self):
+            if item.name == "options":
+                continue
+            params[item.name] = _param_text(getattr(self, item.name))
+        for key, value in sorted(self.options.items()):
+            params[f"option.{key}"] = _param_text(value)
+        return params
+
+    def to_yaml(self) -> str:
+        """The resolved config as a YAML document that --config accepts back."""
+        import yaml
+
+        return yaml.safe_dump(dataclasses.asdict(self), sort_keys=False)
+
+
+def _param_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+FIELD_NAMES = [f.name for f in dataclasses.fields(RunConfig)]
+#: Keys a --config file may set (the task is named on the command line or in the file).
+FILE_KEYS = sorted(FIELD_NAMES)
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunConfig) if f.name != "options"}
+
+
+def default_of(name: str) -> Any:
+    """The built-in default of a RunConfig field (for --help texts)."""
+    return _DEFAULTS[name]
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a --config YAML mapping; keys may use dashes or underscores."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise ConfigError(f"config file {path}: invalid YAML{where}: {problem}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            f"config file {path}: expected a mapping of settings, got {type(loaded).__name__}"
+        )
+    values = {}
+    for key, value in loaded.items():
+        name = str(key).replace("-", "_")
+        if name not in FIELD_NAMES:
+            raise ConfigError(
+                f"config file {path}: unknown key {key!r}; allowed: {', '.join(FILE_KEYS)}"
+            )
+        values[name] = value
+    if "options" in values and not isinstance(values["options"], dict):
+        raise ConfigError(f"config file {path}: 'options' must be a mapping of task options")
+    return values
+
+
+def parse_set_pairs(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Split repeated ``--set key=value`` strings into a dict (values still text)."""
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {pair!r}: expected key=value")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def coerce_option(task_name: str, key: str, value: Any, default: Any) -> Any:
+    """Convert an option value to the type of its default, or explain what was expected."""
+    if default is None or value is None:
+        return value
+    expected = type(default)
+    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    try:
+        if expected is bool:
+            lowered = text.lower()
+            if lowered in ("true", "yes", "1", "on"):
+                return True
+            if lowered in ("false", "no", "0", "off"):
+                return False
+            raise ValueError
+        if expected is int:
+            return int(text)
+        if expected is float:
+            return float(text)
+    except ValueError:
+        raise ConfigError(
+            f"task {task_name!r} option {key!r}: expected {expected.__name__}, got {value!r}"
+        ) from None
+    return text
+
+
+def resolve_options(task_cls, given: dict[str, Any]) -> dict[str, Any]:
+    """The task's options with defaults filled in; unknown keys are an error listing known ones."""
+    known = dict(task_cls.options)
+    for key in given:
+        if key not in known:
+            allowed = ", ".join(sorted(known)) or "(this task has no options)"
+            raise ConfigError(f"--set {key}: task {task_cls.name!r} has no such option; allowed: {allowed}")
+    return {
+        key: coerce_option(task_cls.name, key, given.get(key, default), default)
+        for key, default in known.items()
+    }
+
+
+_TYPES = {
+    "epochs": int,
+    "batch_size": int,
+    "units": int,
+    "layers": int,
+    "patience": int,
+    "seed": int,
+    "max_samples": int,
+    "verbose": int,
+    "dropout": float,
+    "learning_rate": float,
+    "clip_norm": float,
+}
+
+
+def _coerce_field(name: str, value: Any, source: str) -> Any:
+    wanted = _TYPES.get(name)
+    if value is None or wanted is None:
+        return None if value is None else (str(value) if name not in ("options",) else value)
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return wanted(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {name} must be {wanted.__name__}, got {value!r}") from None
+
+
+def _check_ranges(config: RunConfig) -> None:
+    rules = [
+        ("epochs", config.epochs >= 1, "at least 1"),
+        ("batch_size", config.batch_size >= 1, "at least 1"),
+        ("units", config.units >= 1, "at least 1"),
+        ("layers", config.layers >= 1, "at least 1"),
+        ("dropout", 0.0 <= config.dropout < 1.0, "in [0, 1)"),
+        ("learning_rate", config.learning_rate > 0, "greater than 0"),
+        ("clip_norm", config.clip_norm >= 0, "0 (off) or more"),
+        ("patience", config.patience >= 0, "0 (off) or more"),
+        ("max_samples", config.max_samples is None or config.max_samples >= 1, "at least 1"),
+        ("verbose", config.verbose in (0, 1, 2), "0, 1 or 2"),
+    ]
+    for name, ok, expected in rules:
+        if not ok:
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} must be {expected}, got {getattr(config, name)!r}")
+
+
+def resolve(
+    task_cls,
+    flags: dict[str, Any],
+    file_values: dict[str, Any] | None = None,
+    set_values: dict[str, Any] | None = None,
+    file_name: str = "--config",
+) -> RunConfig:
+    """Merge defaults, task defaults, file values and flags into one validated RunConfig."""
+    merged: dict[str, Any] = {"arch": task_cls.default_arch}
+    merged.update(task_cls.defaults)
+    file_values = dict(file_values or {})
+    file_options = file_values.pop("options", None) or {}
+    file_values.pop("task", None)
+    for name, value in file_values.items():
+        merged[name] = _coerce_field(name, value, f"config file {file_name}")
+    for name, value in flags.items():
+        if value is not None:
+            merged[name] = _coerce_field(name, value, "--" + name.replace("_", "-"))
+    options = {**file_options, **(set_values or {})}
+    config = RunConfig(task=task_cls.name, **merged, options=resolve_options(task_cls, options))
+    _check_ranges(config)
+    return config

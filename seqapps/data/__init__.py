@@ -1,0 +1,1 @@
+"""Shared tf.data loaders and data-source helpers used by every task."""

@@ -1,0 +1,39 @@
+"""Deterministic train/validation/test splits of in-memory examples."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqapps.exceptions import DataError
+
+
+def split_indices(
+    count: int,
+    validation_fraction: float,
+    test_fraction: float,
+    seed: int,
+    labels: list[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle ``count`` indices with ``seed`` and cut them into train, validation, test.
+
+    With ``labels`` the split is stratified so every class appears in every split it can.
+    """
+    if not 0 <= validation_fraction < 1 or not 0 <= test_fraction < 1:
+        raise DataError("validation and test fractions must be in [0, 1)")
+    if validation_fraction + test_fraction >= 1:
+        raise DataError("validation_fraction + test_fraction must leave examples for training")
+    rng = np.random.default_rng(seed)
+    groups = [np.arange(count)]
+    if labels is not None:
+        label_array = np.asarray(labels)
+        groups = [np.flatnonzero(label_array == value) for value in sorted(set(labels))]
+    train, validation, test = [], [], []
+    for group in groups:
+        group = rng.permutation(group)
+        n_test = int(round(len(group) * test_fraction))
+        n_validation = int(round(len(group) * validation_fraction))
+        test.append(group[:n_test])
+        validation.append(group[n_test : n_test + n_validation])
+        train.append(group[n_test + n_validation :])
+    parts = [rng.permutation(np.concatenate(p)) if p else np.array([], int) for p in (train, validation, test)]
+    return parts[0], parts[1], parts[2]

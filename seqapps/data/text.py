@@ -1,0 +1,81 @@
+"""Labelled text: CSV/TSV reading, vocabulary fitting and string-to-token vectorization."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from seqapps.exceptions import DataError
+
+
+def read_labelled_text(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
+    """Read (texts, labels) from a CSV or TSV file with a header row.
+
+    The delimiter is a tab for .tsv/.tab files and a comma otherwise. Every problem names
+    the file, and the row where there is one.
+    """
+    delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as error:
+        raise DataError(f"--data {path}: cannot read ({error.strerror})") from None
+    texts, labels = [], []
+    with handle:
+        try:
+            reader = csv.DictReader(handle, delimiter=delimiter)
+            header = reader.fieldnames
+            if not header:
+                raise DataError(f"--data {path}: file is empty")
+            for column, option in ((text_column, "text_column"), (label_column, "label_column")):
+                if column not in header:
+                    raise DataError(
+                        f"--data {path}: no column {column!r} (set it with --set {option}=NAME); "
+                        f"columns: {', '.join(header)}"
+                    )
+            for row in reader:
+                text, label = row[text_column], row[label_column]
+                if text is None or label is None:
+                    raise DataError(f"--data {path}: row {reader.line_num} has too few fields")
+                if not text.strip() and not label.strip():
+                    continue
+                if not label.strip():
+                    raise DataError(f"--data {path}: row {reader.line_num} has an empty label")
+                texts.append(text)
+                labels.append(label.strip())
+        except UnicodeDecodeError:
+            raise DataError(f"--data {path}: not UTF-8 text") from None
+        except csv.Error as error:
+            raise DataError(f"--data {path}: malformed CSV ({error})") from None
+    if not texts:
+        raise DataError(f"--data {path}: no examples (only a header)")
+    return texts, labels
+
+
+def check_classes(labels: list[str], source: str) -> list[str]:
+    """Sorted distinct labels; fewer than two classes cannot be classified."""
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        only = classes[0] if classes else "none"
+        raise DataError(
+            f"--data {source}: needs at least 2 classes to classify, found 1 ({only!r})"
+        )
+    return classes
+
+
+def fit_vectorizer(texts: list[str], max_tokens: int, sequence_length: int):
+    """A Keras TextVectorization fitted on ``texts`` (the training split only).
+
+    Index 0 is padding and 1 the out-of-vocabulary token; sequences are right-padded to
+    ``sequence_length`` so recurrent layers keep cuDNN-compatible masks.
+    """
+    import keras
+
+    vectorizer = keras.layers.TextVectorization(
+        max_tokens=max_tokens,
+        output_mode="int",
+        output_sequence_length=sequence_length,
+        standardize="lower_and_strip_punctuation",
+        name="vectorizer",
+    )
+    vectorizer.adapt(texts, batch_size=1024)
+    return vectorizer

@@ -1,0 +1,61 @@
+"""One error hierarchy: the CLI turns any of these into one clear line and an exit code."""
+
+from __future__ import annotations
+
+
+class SeqappsError(Exception):
+    """Base of every error seqapps raises on purpose; `exit_code` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class UserInputError(SeqappsError, ValueError):
+    """The user asked for something invalid (bad option, file, data): exit code 2."""
+
+    exit_code = 2
+
+
+class ConfigError(UserInputError):
+    """A --config file, --set override or option value is invalid."""
+
+
+class DataError(UserInputError):
+    """A data source is missing, unreadable, malformed or unusable."""
+
+
+class UnknownNameError(UserInputError):
+    """A task or architecture name is not registered; the message lists what is."""
+
+    def __init__(self, kind: str, name: str, available: list[str]):
+        self.kind, self.name, self.available = kind, name, available
+        choices = ", ".join(available) if available else "(none installed)"
+        super().__init__(f"unknown {kind} {name!r}; available: {choices}")
+
+
+class PluginLoadError(SeqappsError):
+    """A plugin's entry point could not be imported or does not provide what it should."""
+
+    def __init__(self, name: str, distribution: str, error: BaseException | str):
+        self.name, self.distribution, self.error = name, distribution, error
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        super().__init__(f"plugin {name!r} from {distribution} failed to load: {reason}")
+
+
+class DuplicatePluginError(SeqappsError):
+    """Two distributions register the same task or architecture name."""
+
+    def __init__(self, group: str, name: str, distributions: list[str]):
+        self.group, self.name, self.distributions = group, name, distributions
+        super().__init__(
+            f"{group} name {name!r} is registered by more than one distribution: "
+            + ", ".join(distributions)
+            + "; uninstall one of them"
+        )
+
+
+class TrackingError(UserInputError):
+    """The MLflow tracking store cannot be reached or used."""
+
+
+class TrainingError(SeqappsError):
+    """Training failed after it started (the run is marked FAILED)."""

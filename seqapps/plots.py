@@ -1,0 +1,50 @@
+"""Figures logged with runs: learning curves and confusion matrices (matplotlib, no display)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # runs happen on servers and in CI: never open a window
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves"):
+    """One panel per metric, training and validation over epochs."""
+    names = [k for k in history if not k.startswith("val_")]
+    figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    for axis, name in zip(axes[0], names):
+        epochs = np.arange(1, len(history[name]) + 1)
+        axis.plot(epochs, history[name], marker="o", label="train")
+        if f"val_{name}" in history:
+            axis.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(name)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def confusion_matrix(matrix: np.ndarray, labels: Sequence[str], title: str = "Confusion matrix"):
+    """Counts of true (rows) against predicted (columns) labels, annotated."""
+    size = max(3.5, 0.6 * len(labels) + 2)
+    figure, axis = plt.subplots(figsize=(size, size))
+    image = axis.imshow(matrix, cmap="Blues")
+    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    axis.set_yticks(range(len(labels)), labels)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for row in range(matrix.shape[0]):
+        for column in range(matrix.shape[1]):
+            value = matrix[row, column]
+            color = "white" if value > threshold else "black"
+            axis.text(column, row, str(value), ha="center", va="center", color=color)
+    figure.colorbar(image, ax=axis, fraction=0.046)
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,157 @@
+"""The Task contract every task plugin implements, and the records it exchanges with the core.
+
+A task describes its data and its model head; the core owns the loop, the strategy and the
+tracking. Importing this module does not import TensorFlow, so a task module that imports
+TensorFlow only inside its methods can be listed by ``seqapps tasks`` in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from seqapps.exceptions import PluginLoadError
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+    from seqapps.archs import Arch
+    from seqapps.config import RunConfig
+
+#: What a task does with a sequence (DESIGN.md "the task contract").
+TASK_KINDS = ("classify", "tag", "forecast", "generate", "transcribe")
+
+#: The input/output shapes an architecture can serve; each task kind needs one of them.
+ARCH_KINDS = ("many-to-one", "tagging", "forecasting", "generation", "sequence-to-sequence")
+
+ARCH_KIND_FOR_TASK_KIND = {
+    "classify": "many-to-one",
+    "tag": "tagging",
+    "forecast": "forecasting",
+    "generate": "generation",
+    "transcribe": "sequence-to-sequence",
+}
+
+
+@dataclass
+class Spec:
+    """What the model builder needs to know about the data (sizes, classes, shapes)."""
+
+    classes: list[str] = field(default_factory=list)
+    vocabulary_size: int | None = None
+    sequence_length: int | None = None
+    features: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DataBundle:
+    """Unbatched train/validation/test datasets of (inputs, targets) plus their description."""
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    test: tf.data.Dataset
+    spec: Spec
+    source: str
+    fingerprint: str
+    sizes: dict[str, int]
+
+
+@dataclass
+class Report:
+    """What a task adds after evaluation: metrics, figures (matplotlib) and text artifacts."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+
+
+class Task(abc.ABC):
+    """Base class of every task plugin, registered in the ``seqapps.tasks`` entry-point group.
+
+    Class attributes describe the task without importing TensorFlow; methods do the work.
+    """
+
+    #: Registered name (the entry-point name must match it).
+    name: ClassVar[str]
+    #: One line shown by ``seqapps tasks``.
+    summary: ClassVar[str]
+    #: One of TASK_KINDS.
+    kind: ClassVar[str]
+    #: Architecture used when --arch is not given.
+    default_arch: ClassVar[str]
+    #: Human-readable forms accepted by --data, e.g. ("sample", "PATH.csv", "tfds:imdb_reviews").
+    data_sources: ClassVar[tuple[str, ...]] = ("sample",)
+    #: Task options settable with --set key=value, with their defaults (the type is taken
+    #: from the default; a default of None accepts any string).
+    options: ClassVar[dict[str, Any]] = {}
+    #: One line of help per option, shown by ``seqapps tasks --verbose``.
+    option_help: ClassVar[dict[str, str]] = {}
+    #: Overrides of RunConfig defaults that suit this task (e.g. {"epochs": 15}).
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def arch_kind(cls) -> str:
+        """The architecture kind this task needs (see ARCH_KINDS)."""
+        return ARCH_KIND_FOR_TASK_KIND[cls.kind]
+
+    @abc.abstractmethod
+    def load_data(self, config: RunConfig) -> DataBundle:
+        """Read the source named by ``config.data`` into unbatched splits and a Spec."""
+
+    def batch(self, dataset: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
+        """Group examples into batches; tasks with ragged inputs pad or bucket here."""
+        return dataset.batch(batch_size)
+
+    @abc.abstractmethod
+    def build_model(self, spec: Spec, arch: Arch, config: RunConfig) -> keras.Model:
+        """Build the trainable model: input adapter + the arch's encoder + this task's head."""
+
+    @abc.abstractmethod
+    def loss_and_metrics(self, spec: Spec) -> tuple[Any, list[Any]]:
+        """The Keras loss and the metrics to compile with."""
+
+    def report(self, model: keras.Model, data: DataBundle, config: RunConfig) -> Report:
+        """Metrics beyond Keras' own, figures and samples, computed on the test split."""
+        return Report()
+
+    @abc.abstractmethod
+    def export_model(self, model: keras.Model, data: DataBundle) -> keras.Model:
+        """The model that is logged: it takes raw user input (e.g. strings)."""
+
+    def export_metadata(self, data: DataBundle) -> dict[str, Any]:
+        """JSON-serializable facts ``predict`` needs besides the model (e.g. class names)."""
+        return {"classes": data.spec.classes}
+
+    @abc.abstractmethod
+    def predict(
+        self, model: keras.Model, metadata: dict[str, Any], inputs: list[str]
+    ) -> list[dict[str, Any]]:
+        """Run the exported model on raw inputs; one dict of readable fields per input."""
+
+
+def check_task_class(obj: Any, entry_name: str, distribution: str) -> type[Task]:
+    """Make sure an entry point gave a usable Task subclass whose name matches its entry."""
+    if not (isinstance(obj, type) and issubclass(obj, Task)):
+        raise PluginLoadError(entry_name, distribution, "entry point is not a seqapps Task class")
+    missing = [a for a in ("name", "summary", "kind", "default_arch") if not hasattr(obj, a)]
+    if missing:
+        raise PluginLoadError(
+            entry_name, distribution, f"Task class lacks {', '.join(missing)}"
+        )
+    if obj.kind not in TASK_KINDS:
+        raise PluginLoadError(
+            entry_name,
+            distribution,
+            f"kind {obj.kind!r} is not one of {', '.join(TASK_KINDS)}",
+        )
+    if obj.name != entry_name:
+        raise PluginLoadError(
+            entry_name,
+            distribution,
+            f"entry point name {entry_name!r} differs from Task.name {obj.name!r}",
+        )
+    return obj

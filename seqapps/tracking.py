@@ -1,0 +1,173 @@
+"""Everything MLflow: store, experiment, run lifecycle, params, metrics, figures, models.
+
+Runs are opened with an explicit experiment id through ``MlflowClient``; nothing here uses
+MLflow's process-global "active run" or ``set_experiment`` (both race between processes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from seqapps.exceptions import TrackingError
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+# MLflow caps one log_batch call at 100 params.
+_PARAMS_PER_BATCH = 100
+
+
+def resolve_tracking_uri(explicit: str | None) -> str:
+    """--tracking-uri, else MLFLOW_TRACKING_URI, else MLflow's own default sqlite file."""
+    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def ui_command(tracking_uri: str) -> str:
+    """The shell command that opens the MLflow UI on this store."""
+    return f"mlflow ui --backend-store-uri {tracking_uri}"
+
+
+@contextlib.contextmanager
+def _quick_http_failures() -> Iterator[None]:
+    # MLflow retries HTTP calls for minutes by default; a reachability probe should not.
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _check_sqlite_location(tracking_uri: str) -> None:
+    path_text = tracking_uri[len("sqlite:///") :]
+    if not path_text or path_text == ":memory:":
+        return
+    directory = Path(path_text).expanduser().resolve().parent
+    if not directory.is_dir():
+        raise TrackingError(
+            f"tracking URI {tracking_uri}: directory {directory} does not exist"
+        )
+    if not os.access(directory, os.W_OK):
+        raise TrackingError(f"tracking URI {tracking_uri}: directory {directory} is not writable")
+
+
+class Tracker:
+    """A connection to one tracking store, checked before any training starts."""
+
+    def __init__(self, tracking_uri: str | None = None):
+        from mlflow import MlflowClient
+
+        self.uri = resolve_tracking_uri(tracking_uri)
+        if self.uri.startswith("sqlite:///"):
+            _check_sqlite_location(self.uri)
+        try:
+            with _quick_http_failures():
+                self.client = MlflowClient(tracking_uri=self.uri)
+                self.client.search_experiments(max_results=1)
+        except TrackingError:
+            raise
+        except Exception as error:  # MLflow raises many types for a bad or unreachable store
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise TrackingError(
+                f"cannot use tracking store {self.uri}: {reason[:300]}"
+            ) from None
+
+    def experiment_id(self, name: str) -> str:
+        """Id of experiment ``name``, created if missing (safe when processes race)."""
+        from mlflow.exceptions import MlflowException
+
+        found = self.client.get_experiment_by_name(name)
+        if found is not None:
+            if found.lifecycle_stage == "deleted":
+                raise TrackingError(
+                    f"experiment {name!r} is deleted in {self.uri}; restore it or choose "
+                    "another --experiment"
+                )
+            return found.experiment_id
+        try:
+            return self.client.create_experiment(name)
+        except MlflowException:
+            # Another process created it between our lookup and create.
+            found = self.client.get_experiment_by_name(name)
+            if found is None:
+                raise
+            return found.experiment_id
+
+    def start_run(self, experiment_id: str, run_name: str | None, tags: dict[str, str]) -> str:
+        """Open a RUNNING run in an explicit experiment and return its id."""
+        run = self.client.create_run(experiment_id, run_name=run_name, tags=tags)
+        return run.info.run_id
+
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """Log params in batches (MLflow limits each call)."""
+        from mlflow.entities import Param
+
+        items = [Param(key, str(value)[:6000]) for key, value in params.items()]
+        for start in range(0, len(items), _PARAMS_PER_BATCH):
+            self.client.log_batch(run_id, params=items[start : start + _PARAMS_PER_BATCH])
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
+        """Log several metrics at one step in one call."""
+        import time
+
+        from mlflow.entities import Metric
+
+        timestamp = int(time.time() * 1000)
+        batch = [
+            Metric(key, float(value), timestamp, step or 0) for key, value in metrics.items()
+        ]
+        if batch:
+            self.client.log_batch(run_id, metrics=batch)
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        """Set several tags at once."""
+        from mlflow.entities import RunTag
+
+        self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        """Log a matplotlib figure as a PNG artifact and close it."""
+        import matplotlib.pyplot as plt
+
+        self.client.log_figure(run_id, figure, artifact_file)
+        plt.close(figure)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Log a text artifact."""
+        self.client.log_text(run_id, text, artifact_file)
+
+    def log_directory(self, run_id: str, directory: str | Path, artifact_path: str) -> None:
+        """Log every file under ``directory`` below ``artifact_path``."""
+        self.client.log_artifacts(run_id, str(directory), artifact_path)
+
+    def finish(self, run_id: str, status: str = "FINISHED") -> None:
+        """Close the run with FINISHED, FAILED or KILLED."""
+        self.client.set_terminated(run_id, status)
+
+    def fail(self, run_id: str, reason: str, status: str = "FAILED") -> None:
+        """Record why the run failed and close it; never raises (we are already failing)."""
+        with contextlib.suppress(Exception):
+            self.set_tags(run_id, {"seqapps.failure": reason[:5000]})
+        with contextlib.suppress(Exception):
+            self.finish(run_id, status)
+
+
+def download_model(run_id: str, tracking_uri: str | None, destination: str | Path) -> Path:
+    """Fetch a run's ``model`` artifact folder into ``destination`` and return its path."""
+    tracker = Tracker(tracking_uri)
+    try:
+        tracker.client.get_run(run_id)
+    except Exception:
+        raise TrackingError(f"no run {run_id!r} in tracking store {tracker.uri}") from None
+    try:
+        local = tracker.client.download_artifacts(run_id, "model", str(destination))
+    except Exception as error:
+        raise TrackingError(f"run {run_id} has no logged model: {error}") from None
+    return Path(local)

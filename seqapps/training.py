@@ -1,0 +1,282 @@
+"""The run pipeline: config -> data -> model under strategy scope -> fit -> evaluate -> MLflow.
+
+    seqapps run sentiment --arch bilstm
+
+Everything that can be checked before training (task, arch, options, tracking store, data)
+is checked before a run is opened, so a user mistake never leaves a run behind. Once the run
+is open it ends FINISHED, or FAILED/KILLED with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import seqapps
+from seqapps import registry
+from seqapps.archs import EncoderSettings
+from seqapps.config import RunConfig
+from seqapps.exceptions import ConfigError, SeqappsError, TrainingError
+from seqapps.tracking import Tracker, ui_command
+
+MODEL_FILE = "model.keras"
+METADATA_FILE = "seqapps.json"
+
+
+@dataclass
+class RunResult:
+    """What a finished run reports back: ids, final metrics and the lines to show."""
+
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+    metrics: dict[str, float]
+    summary: list[str] = field(default_factory=list)
+
+
+def encoder_settings(config: RunConfig) -> EncoderSettings:
+    """The arch-level settings of a run config."""
+    return EncoderSettings(
+        units=config.units, layers=config.layers, dropout=config.dropout, options=config.options
+    )
+
+
+def check_arch(task_cls, arch_name: str):
+    """Load the arch and make sure it can serve this task, naming the archs that can."""
+    arch = registry.load_arch(arch_name)
+    kind = task_cls.arch_kind()
+    if not arch.supports(kind):
+        fitting = ", ".join(registry.archs_for_kind(kind))
+        raise ConfigError(
+            f"--arch {arch_name}: cannot serve task {task_cls.name!r} ({kind}); "
+            f"archs that fit: {fitting}"
+        )
+    return arch
+
+
+def _seed_everything(seed: int) -> None:
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    # Same seed, same metrics on CPU: deterministic kernels cost little at these sizes.
+    tf.config.experimental.enable_op_determinism()
+
+
+def _input_pipeline(task, data, config: RunConfig, global_batch: int):
+    import tensorflow as tf
+
+    buffer = min(max(data.sizes.get("train", 1), 1), 50_000)
+    train = data.train.cache().shuffle(buffer, seed=config.seed, reshuffle_each_iteration=True)
+    train = task.batch(train, global_batch).prefetch(tf.data.AUTOTUNE)
+    validation = task.batch(data.validation.cache(), global_batch).prefetch(tf.data.AUTOTUNE)
+    test = task.batch(data.test, global_batch).prefetch(tf.data.AUTOTUNE)
+    return train, validation, test
+
+
+def _epoch_metric_name(key: str) -> str:
+    return key if key.startswith("val_") else f"train_{key}"
+
+
+def _callbacks(tracker: Tracker, run_id: str, checkpoint: Path, config: RunConfig):
+    import keras
+
+    class EpochMetricsToMlflow(keras.callbacks.Callback):
+        """Log each epoch's train and validation metrics with step = epoch (1-based)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            metrics = {_epoch_metric_name(k): float(v) for k, v in (logs or {}).items()}
+            tracker.log_metrics(run_id, metrics, step=epoch + 1)
+
+    callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.ModelCheckpoint(
+            str(checkpoint), monitor="val_loss", save_best_only=True, save_weights_only=True
+        ),
+        EpochMetricsToMlflow(),
+    ]
+    if config.patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience)
+        )
+    return callbacks
+
+
+def _keras_verbosity(config: RunConfig) -> int:
+    # An animated bar in a log file is noise: one line per epoch when not on a terminal.
+    if config.verbose == 1 and not sys.stdout.isatty():
+        return 2
+    return config.verbose
+
+
+def _versions() -> dict[str, str]:
+    import keras
+    import mlflow
+    import tensorflow as tf
+
+    return {
+        "version.seqapps": seqapps.__version__,
+        "version.tensorflow": tf.__version__,
+        "version.keras": keras.__version__,
+        "version.mlflow": mlflow.__version__,
+        "version.python": platform.python_version(),
+    }
+
+
+def save_model(model, metadata: dict[str, Any], directory: Path) -> Path:
+    """Write the exported model and its metadata as one folder (what `predict` reads)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save(directory / MODEL_FILE)
+    (directory / METADATA_FILE).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+    return directory
+
+
+def run(
+    task_cls, config: RunConfig, echo: Callable[[str], None] = print
+) -> RunResult:
+    """Train, evaluate and log one run of ``task_cls`` as described by ``config``."""
+    arch = check_arch(task_cls, config.arch)
+    tracker = Tracker(config.tracking_uri)
+    experiment_name = config.experiment or config.task
+    experiment_id = tracker.experiment_id(experiment_name)
+
+    echo(f"seqapps {seqapps.__version__}: task {config.task}, arch {config.arch}, data {config.data}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from seqapps.distribute import choose_strategy
+
+    _seed_everything(config.seed)
+    task = task_cls()
+    data = task.load_data(config)
+    echo(
+        "data: "
+        + ", ".join(f"{split} {count}" for split, count in data.sizes.items())
+        + f" examples (fingerprint {data.fingerprint})"
+    )
+    strategy = choose_strategy()
+
+    tags = {"task": config.task, "arch": config.arch, "seqapps.data": data.source}
+    run_id = tracker.start_run(experiment_id, config.run_name, tags)
+    echo(f"MLflow run {run_id} in experiment {experiment_name!r} ({tracker.uri})")
+    try:
+        result = _train_and_log(
+            task, arch, config, data, strategy, tracker, run_id, experiment_id, keras, echo
+        )
+    except KeyboardInterrupt:
+        tracker.fail(run_id, "interrupted by the user (Ctrl-C)", status="KILLED")
+        raise
+    except SeqappsError as error:
+        tracker.fail(run_id, str(error))
+        raise
+    except Exception as error:
+        tracker.fail(run_id, f"{type(error).__name__}: {error}")
+        raise TrainingError(f"run {run_id} failed: {type(error).__name__}: {error}") from error
+    return result
+
+
+def _train_and_log(task, arch, config, data, strategy, tracker, run_id, experiment_id, keras, echo):
+    global_batch = config.batch_size * strategy.replicas
+    params = config.as_params()
+    params.update(
+        {
+            "data.source": data.source,
+            "data.fingerprint": data.fingerprint,
+            **{f"data.{split}_size": count for split, count in data.sizes.items()},
+            "strategy": strategy.name,
+            "replicas": strategy.replicas,
+            "devices": ",".join(strategy.devices),
+            "global_batch_size": global_batch,
+            **_versions(),
+        }
+    )
+    tracker.log_params(run_id, params)
+    tracker.log_text(run_id, config.to_yaml(), "config.yaml")
+
+    train, validation, test = _input_pipeline(task, data, config, global_batch)
+    with strategy.strategy.scope():
+        model = task.build_model(data.spec, arch, config)
+        loss, metrics = task.loss_and_metrics(data.spec)
+        optimizer = keras.optimizers.Adam(
+            learning_rate=config.learning_rate, clipnorm=config.clip_norm or None
+        )
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    tracker.log_params(run_id, {"model.parameters": model.count_params()})
+    echo(f"model: {arch.name}, {model.count_params():,} parameters")
+
+    with tempfile.TemporaryDirectory(prefix="seqapps-") as scratch:
+        work = Path(config.output_dir) / run_id if config.output_dir else Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        checkpoint = work / "checkpoints" / "best.weights.h5"
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        history = model.fit(
+            train,
+            validation_data=validation,
+            epochs=config.epochs,
+            callbacks=_callbacks(tracker, run_id, checkpoint, config),
+            verbose=_keras_verbosity(config),
+        ).history
+        losses = history.get("loss", [])
+        if model.stop_training and losses and not all(map(_finite, losses)):
+            raise TrainingError("loss became NaN or infinite; lower --learning-rate or --clip-norm")
+        if checkpoint.exists():
+            model.load_weights(checkpoint)  # the epoch with the best validation loss
+        best_epoch = _best_epoch(history)
+
+        evaluated = model.evaluate(test, verbose=0, return_dict=True)
+        report = task.report(model, data, config)
+        final = {f"test_{k}": float(v) for k, v in evaluated.items()}
+        final.update({f"test_{k}": float(v) for k, v in report.metrics.items()})
+        final["best_epoch"] = float(best_epoch)
+        final["epochs_trained"] = float(len(losses))
+        tracker.log_metrics(run_id, final)
+
+        from seqapps import plots
+
+        tracker.log_figure(
+            run_id,
+            plots.learning_curves(history, f"{config.task} / {arch.name}"),
+            "figures/learning_curves.png",
+        )
+        for name, figure in report.figures.items():
+            tracker.log_figure(run_id, figure, f"figures/{name}.png")
+        for name, text in report.texts.items():
+            tracker.log_text(run_id, text, name)
+
+        exported = task.export_model(model, data)
+        metadata = {
+            "task": config.task,
+            "arch": arch.name,
+            "seqapps_version": seqapps.__version__,
+            "run_id": run_id,
+            **task.export_metadata(data),
+        }
+        model_dir = save_model(exported, metadata, work / "model")
+        tracker.log_directory(run_id, model_dir, "model")
+        tracker.finish(run_id)
+
+    headline = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k.startswith("test_"))
+    summary = [
+        f"run {run_id} FINISHED (best epoch {best_epoch} of {len(losses)})",
+        f"test: {headline}",
+        *report.summary,
+        f"view: {ui_command(tracker.uri)}",
+    ]
+    return RunResult(run_id, experiment_id, tracker.uri, final, summary)
+
+
+def _finite(value: float) -> bool:
+    return value == value and abs(value) != float("inf")
+
+
+def _best_epoch(history: dict[str, list[float]]) -> int:
+    values = history.get("val_loss") or history.get("loss") or [0.0]
+    finite = [(v if _finite(v) else float("inf")) for v in values]
+    return 1 + finite.index(min(finite))
