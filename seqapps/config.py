@@ -95,17 +95,20 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(
             f"config file {path}: expected a mapping of settings, got {type(loaded).__name__}"
         )
-    values = {}
-    for key, value in loaded.items():
+    return normalize_keys(loaded, f"config file {path}")
+
+
+def normalize_keys(values: dict[Any, Any], source: str) -> dict[str, Any]:
+    """Settings keyed by RunConfig field names (dashes accepted); unknown keys are errors."""
+    normalized = {}
+    for key, value in values.items():
         name = str(key).replace("-", "_")
         if name not in FIELD_NAMES:
-            raise ConfigError(
-                f"config file {path}: unknown key {key!r}; allowed: {', '.join(FILE_KEYS)}"
-            )
-        values[name] = value
-    if "options" in values and not isinstance(values["options"], dict):
-        raise ConfigError(f"config file {path}: 'options' must be a mapping of task options")
-    return values
+            raise ConfigError(f"{source}: unknown key {key!r}; allowed: {', '.join(FILE_KEYS)}")
+        normalized[name] = value
+    if "options" in normalized and not isinstance(normalized["options"], dict):
+        raise ConfigError(f"{source}: 'options' must be a mapping of task options")
+    return normalized
 
 
 def parse_set_pairs(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -215,7 +218,7 @@ def resolve(
     """Merge defaults, task defaults, file values and flags into one validated RunConfig."""
     merged: dict[str, Any] = {"arch": task_cls.default_arch}
     merged.update(task_cls.defaults)
-    file_values = dict(file_values or {})
+    file_values = normalize_keys(file_values or {}, f"config file {file_name}")
     file_options = file_values.pop("options", None) or {}
     file_values.pop("task", None)
     for name, value in file_values.items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from seqapps import registry
 from seqapps.exceptions import UserInputError
+from seqapps.runtime import import_tensorflow
 from seqapps.training import METADATA_FILE, MODEL_FILE
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -43,7 +43,7 @@ def predict(source: str, inputs: list[str], tracking_uri: str | None = None) -> 
 def _predict_from_folder(folder: Path, inputs: list[str]) -> list[dict[str, Any]]:
     metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
     task_cls = registry.load_task(metadata["task"])
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import_tensorflow()
     import keras
 
     model = keras.saving.load_model(folder / MODEL_FILE)

@@ -15,6 +15,8 @@ from typing import Any
 from seqapps.exceptions import TrackingError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+# A progress bar for a two-file model download is noise in a command's output.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 # MLflow caps one log_batch call at 100 params.
 _PARAMS_PER_BATCH = 100
 

@@ -10,7 +10,6 @@ is open it ends FINISHED, or FAILED/KILLED with the reason.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from seqapps import registry
 from seqapps.archs import EncoderSettings
 from seqapps.config import RunConfig
 from seqapps.exceptions import ConfigError, SeqappsError, TrainingError
+from seqapps.runtime import import_tensorflow
 from seqapps.tracking import Tracker, ui_command
 
 MODEL_FILE = "model.keras"
@@ -148,14 +148,16 @@ def run(
     experiment_id = tracker.experiment_id(experiment_name)
 
     echo(f"seqapps {seqapps.__version__}: task {config.task}, arch {config.arch}, data {config.data}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    task = task_cls()
+    # Tasks read and check their source before importing TensorFlow, so a data mistake is
+    # reported at once; the seed is set before anything random (model weights) happens.
+    data = task.load_data(config)
+    import_tensorflow()
     import keras
 
     from seqapps.distribute import choose_strategy
 
     _seed_everything(config.seed)
-    task = task_cls()
-    data = task.load_data(config)
     echo(
         "data: "
         + ", ".join(f"{split} {count}" for split, count in data.sizes.items())
@@ -222,6 +224,7 @@ def _train_and_log(task, arch, config, data, strategy, tracker, run_id, experime
             epochs=config.epochs,
             callbacks=_callbacks(tracker, run_id, checkpoint, config),
             verbose=_keras_verbosity(config),
+            shuffle=False,  # the input pipeline already shuffles, with the run's seed
         ).history
         losses = history.get("loss", [])
         if model.stop_training and losses and not all(map(_finite, losses)):

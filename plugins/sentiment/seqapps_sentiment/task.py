@@ -23,6 +23,7 @@ from seqapps.data.sources import (
 from seqapps.data.splits import split_indices
 from seqapps.data.text import check_classes, fit_vectorizer, read_labelled_text
 from seqapps.exceptions import DataError
+from seqapps.runtime import import_tensorflow
 from seqapps.task import DataBundle, Report, Spec, Task
 from seqapps_sentiment import sample
 
@@ -118,9 +119,8 @@ class SentimentTask(Task):
 
     def load_data(self, config) -> DataBundle:
         """Read the source, fit the vocabulary on the training split, vectorize every split."""
-        import tensorflow as tf
-
         splits, description, fingerprint = self._read_source(config)
+        tf = import_tensorflow()
         for split, (texts, _) in splits.items():
             if not texts:
                 raise DataError(
@@ -215,7 +215,7 @@ class SentimentTask(Task):
 
     def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
         """Label and probability for each text."""
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         probabilities = model.predict(tf.constant([[text] for text in inputs]), verbose=0)
         classes = metadata["classes"]

@@ -1,0 +1,55 @@
+"""Shared fixtures: a real MLflow sqlite store in a temp dir, a CLI runner, tiny data."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+# Keep TensorFlow quiet and on two threads, like the CI machine.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """Run in a fresh folder so mlflow.db and mlruns/ land there."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def tracking_uri(workdir):
+    """A real MLflow sqlite store for one test."""
+    return f"sqlite:///{workdir / 'mlflow.db'}"
+
+
+@pytest.fixture
+def runner():
+    """Click's test runner with stderr kept apart from stdout."""
+    return CliRunner()
+
+
+@pytest.fixture
+def seqapps_cli():
+    """The click group, imported lazily so import errors show as test failures."""
+    from seqapps.cli import cli
+
+    return cli
+
+
+def runs_in(tracking_uri: str):
+    """Every run in every experiment of a store."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    return client.search_runs(experiments) if experiments else []
+
+
+@pytest.fixture
+def python_exe():
+    """The interpreter running the tests (its bin/ holds the seqapps script)."""
+    return sys.executable

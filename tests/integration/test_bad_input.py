@@ -1,0 +1,102 @@
+"""Every user mistake: one clear line, exit code 2, no traceback, no run left behind."""
+
+import socket
+
+import pytest
+
+from tests.conftest import runs_in
+
+
+def run_cli(runner, cli, tracking_uri, *args):
+    result = runner.invoke(cli, ["run", *args, "--tracking-uri", tracking_uri, "-q"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert errors, "expected an error line on stderr"
+    assert not any(run.info.status == "RUNNING" for run in runs_in(tracking_uri))
+    assert runs_in(tracking_uri) == []
+    return errors[-1]
+
+
+@pytest.fixture
+def bad(runner, seqapps_cli, tracking_uri):
+    return lambda *args: run_cli(runner, seqapps_cli, tracking_uri, *args)
+
+
+def test_unknown_task(runner, seqapps_cli):
+    result = runner.invoke(seqapps_cli, ["run", "sentimental"])
+    assert result.exit_code == 2
+    assert "unknown task 'sentimental'; available: sentiment" in result.stderr
+
+
+def test_unknown_arch(bad):
+    assert "unknown arch 'bilstn'; available: " in bad("sentiment", "--arch", "bilstn")
+
+
+def test_missing_data_file(bad, workdir):
+    assert "--data nothere.csv: no such file" in bad("sentiment", "--data", "nothere.csv")
+
+
+def test_data_folder_instead_of_file(bad, workdir):
+    (workdir / "folder").mkdir()
+    assert "--data folder: is a folder, expected a file" in bad("sentiment", "--data", "folder")
+
+
+def test_unreadable_data_file(bad, workdir):
+    (workdir / "binary.csv").write_bytes(b"text,label\n\xff\xfe\x00bad,1\n")
+    assert "binary.csv: not UTF-8 text" in bad("sentiment", "--data", "binary.csv")
+
+
+def test_csv_without_the_named_column(bad, workdir):
+    (workdir / "reviews.csv").write_text("review,label\ngood,pos\nbad,neg\n")
+    line = bad("sentiment", "--data", "reviews.csv")
+    assert "reviews.csv: no column 'text' (set it with --set text_column=NAME)" in line
+
+
+def test_empty_file(bad, workdir):
+    (workdir / "empty.csv").write_text("")
+    assert "empty.csv: file is empty" in bad("sentiment", "--data", "empty.csv")
+
+
+def test_header_only_file(bad, workdir):
+    (workdir / "header.csv").write_text("text,label\n")
+    assert "header.csv: no examples" in bad("sentiment", "--data", "header.csv")
+
+
+def test_single_class(bad, workdir):
+    (workdir / "one.csv").write_text("text,label\n" + "".join(f"nice {i},pos\n" for i in range(30)))
+    assert "needs at least 2 classes to classify, found 1 ('pos')" in bad("sentiment", "--data", "one.csv")
+
+
+def test_unknown_set_key(bad):
+    line = bad("sentiment", "--set", "colour=red")
+    assert "--set colour: task 'sentiment' has no such option; allowed:" in line
+
+
+def test_malformed_config_yaml(bad, workdir):
+    (workdir / "run.yaml").write_text("epochs: 2\nunits: [8\n")
+    line = bad("sentiment", "--config", "run.yaml")
+    assert "config file run.yaml: invalid YAML at line" in line
+
+
+def test_bad_option_value(bad):
+    assert "--epochs must be at least 1, got 0" in bad("sentiment", "--epochs", "0")
+
+
+def test_unreachable_tracking_server(runner, seqapps_cli):
+    with socket.socket() as probe:  # a port on which nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    uri = f"http://127.0.0.1:{port}"
+    result = runner.invoke(seqapps_cli, ["run", "sentiment", "--tracking-uri", uri, "-q"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert f"cannot use tracking store {uri}" in result.stderr
+    assert "Epoch" not in result.output  # said before training starts
+
+
+def test_tracking_store_in_missing_folder(runner, seqapps_cli, workdir):
+    uri = f"sqlite:///{workdir}/no/such/dir/mlflow.db"
+    result = runner.invoke(seqapps_cli, ["run", "sentiment", "--tracking-uri", uri])
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr

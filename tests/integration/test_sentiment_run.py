@@ -1,0 +1,145 @@
+"""`seqapps run sentiment` end to end on real TensorFlow, Keras and an MLflow sqlite store."""
+
+import json
+import math
+
+import pytest
+from mlflow import MlflowClient
+
+from seqapps.config import FIELD_NAMES
+from tests.conftest import runs_in
+
+QUICK = ["--max-samples", "400", "--epochs", "2", "--units", "8", "--batch-size", "32", "-q"]
+
+
+def train(runner, cli, tracking_uri, *args):
+    result = runner.invoke(cli, ["run", "sentiment", *args, "--tracking-uri", tracking_uri])
+    assert result.exit_code == 0, result.output
+    run_id = next(line.split()[1] for line in result.output.splitlines() if line.startswith("run "))
+    return run_id, result.output
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One small bilstm run shared by the checks below."""
+    from click.testing import CliRunner
+
+    from seqapps.cli import cli
+
+    folder = tmp_path_factory.mktemp("sentiment")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        run_id, output = train(CliRunner(), cli, uri, *QUICK, "--arch", "bilstm")
+    return uri, run_id, output, folder
+
+
+def test_run_is_finished_with_every_param(trained):
+    uri, run_id, output, _ = trained
+    run = MlflowClient(uri).get_run(run_id)
+    assert run.info.status == "FINISHED"
+    params = run.data.params
+    for name in FIELD_NAMES:
+        if name != "options":
+            assert name in params, name
+    assert params["arch"] == "bilstm" and params["epochs"] == "2" and params["max_samples"] == "400"
+    assert params["option.max_tokens"] == "20000"
+    assert params["data.source"] == "sample" and len(params["data.fingerprint"]) == 16
+    for package in ("seqapps", "tensorflow", "keras"):
+        assert params[f"version.{package}"]
+    assert "mlflow ui --backend-store-uri " + uri in output
+    assert run.data.tags["task"] == "sentiment"
+
+
+def test_per_epoch_and_test_metrics(trained):
+    uri, run_id, _, _ = trained
+    client = MlflowClient(uri)
+    metrics = client.get_run(run_id).data.metrics
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0 and 0.0 <= metrics["test_macro_f1"] <= 1.0
+    for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        steps = [m.step for m in client.get_metric_history(run_id, name)]
+        assert steps == list(range(1, int(metrics["epochs_trained"]) + 1)), name
+
+
+def test_artifacts_figures_config_and_model(trained):
+    uri, run_id, _, folder = trained
+    client = MlflowClient(uri)
+    paths = {a.path for a in client.list_artifacts(run_id)}
+    assert {"config.yaml", "figures", "model", "samples.json"} <= paths
+    figures = {a.path for a in client.list_artifacts(run_id, "figures")}
+    assert figures == {"figures/learning_curves.png", "figures/confusion_matrix.png"}
+    local = client.download_artifacts(run_id, "", str(folder / "download"))
+    import yaml
+
+    logged = yaml.safe_load(open(f"{local}/config.yaml"))
+    assert logged["arch"] == "bilstm" and logged["options"]["embedding_dim"] == 64
+    metadata = json.load(open(f"{local}/model/seqapps.json"))
+    assert metadata["classes"] == ["negative", "positive"] and metadata["task"] == "sentiment"
+
+
+def test_logged_model_loads_and_takes_raw_strings(trained):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    uri, run_id, _, folder = trained
+    local = MlflowClient(uri).download_artifacts(run_id, "model", str(folder / "model-check"))
+    model = keras.saving.load_model(f"{local}/model.keras")
+    probabilities = model.predict(tf.constant([["the film was great"], ["the plot was dull"]]), verbose=0)
+    assert probabilities.shape == (2, 2)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_predict_matches_the_training_model(trained, runner, seqapps_cli):
+    uri, run_id, _, folder = trained
+    local = MlflowClient(uri).download_artifacts(run_id, "samples.json", str(folder / "samples"))
+    samples = json.load(open(local))
+    texts = [s["text"] for s in samples]
+    result = runner.invoke(seqapps_cli, ["predict", run_id, *texts, "--json", "--tracking-uri", uri])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == texts
+    for sample, row in zip(samples, rows):
+        assert row["label"] == sample["label"]
+        assert math.isclose(row["probability"], sample["probability"], abs_tol=1e-5)
+
+
+def test_same_seed_reproduces_the_same_metrics(trained, runner, seqapps_cli):
+    uri, run_id, _, folder = trained
+    again, _ = train(runner, seqapps_cli, uri, *QUICK, "--arch", "bilstm")
+    first = MlflowClient(uri).get_run(run_id).data.metrics
+    second = MlflowClient(uri).get_run(again).data.metrics
+    for name in ("test_accuracy", "test_loss", "val_loss", "train_loss"):
+        assert math.isclose(first[name], second[name], rel_tol=1e-6, abs_tol=1e-7), name
+
+
+def test_csv_with_three_string_classes(runner, seqapps_cli, tracking_uri, workdir):
+    rows = ["text;label"]
+    words = {"joy": "happy", "rage": "angry", "calm": "neutral"}
+    for i in range(90):
+        word = list(words)[i % 3]
+        rows.append(f"{word} day number {i}\t{words[word]}")
+    (workdir / "moods.tsv").write_text("text\tlabel\n" + "\n".join(rows[1:]) + "\n")
+    run_id, _ = train(
+        runner, seqapps_cli, tracking_uri, "--data", "moods.tsv", "--arch", "gru",
+        "--epochs", "1", "--units", "8", "-q", "--output-dir", "out",
+    )
+    metadata = json.loads((workdir / "out" / run_id / "model" / "seqapps.json").read_text())
+    assert metadata["classes"] == ["angry", "happy", "neutral"]
+    run = MlflowClient(tracking_uri).get_run(run_id)
+    assert run.data.params["data.train_size"] == "72"
+    assert run.data.params["data.source"].endswith("moods.tsv")
+
+
+def test_failure_inside_training_marks_run_failed(runner, seqapps_cli, tracking_uri):
+    # Adam steps of ~1e38 overflow float32 weights within two batches: the loss turns NaN.
+    result = runner.invoke(
+        seqapps_cli,
+        ["run", "sentiment", "--arch", "rnn", "--learning-rate", "1e38", "--clip-norm", "0",
+         "--max-samples", "200", "--epochs", "3", "-q", "--tracking-uri", tracking_uri],
+    )
+    (run,) = runs_in(tracking_uri)
+    assert result.exit_code == 1, result.output
+    assert "NaN" in result.stderr
+    assert run.info.status == "FAILED"
+    assert "NaN" in run.data.tags["seqapps.failure"]

@@ -1,0 +1,52 @@
+"""Commands that must answer without TensorFlow: --help, tasks, archs."""
+
+import subprocess
+import sys
+
+PROBE = """
+import sys
+from click.testing import CliRunner
+from seqapps.cli import cli
+result = CliRunner().invoke(cli, {args!r})
+assert result.exit_code == 0, result.output
+print(result.output)
+print("TF_IMPORTED" if "tensorflow" in sys.modules or "keras" in sys.modules else "TF_NOT_IMPORTED")
+"""
+
+
+def run_probe(args):
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_help_does_not_import_tensorflow():
+    out = run_probe(["--help"])
+    assert "run" in out and "predict" in out
+    assert out.strip().endswith("TF_NOT_IMPORTED")
+
+
+def test_tasks_lists_sentiment_without_importing_tensorflow():
+    out = run_probe(["tasks"])
+    assert "sentiment" in out and "seqapps-sentiment" in out and "bilstm" in out
+    assert "tfds:imdb_reviews" in out
+    assert out.strip().endswith("TF_NOT_IMPORTED")
+
+
+def test_archs_lists_kinds_and_fused_kernel(runner, seqapps_cli):
+    result = runner.invoke(seqapps_cli, ["archs"])
+    assert result.exit_code == 0
+    line = next(x for x in result.output.splitlines() if x.startswith("bilstm "))
+    assert "many-to-one" in line and "yes" in line
+
+
+def test_run_help_shows_every_option(runner, seqapps_cli):
+    result = runner.invoke(seqapps_cli, ["run", "--help"])
+    for option in (
+        "--arch", "--data", "--data-dir", "--epochs", "--batch-size", "--units", "--layers",
+        "--dropout", "--learning-rate", "--clip-norm", "--seed", "--max-samples", "--experiment",
+        "--tracking-uri", "--run-name", "--output-dir", "--set", "--config",
+    ):
+        assert option in result.output, option

@@ -1,0 +1,71 @@
+"""RunConfig resolution: precedence, typed task options, and clear errors."""
+
+import pytest
+
+from seqapps import config
+from seqapps.exceptions import ConfigError
+from seqapps_sentiment.task import SentimentTask
+
+
+def test_precedence_defaults_task_file_flags():
+    resolved = config.resolve(
+        SentimentTask,
+        flags={"epochs": 3, "units": None},
+        file_values={"epochs": 7, "units": 16, "batch-size": 8},
+    )
+    assert resolved.epochs == 3  # flag beats file
+    assert resolved.units == 16  # file beats default
+    assert resolved.dropout == SentimentTask.defaults["dropout"]  # task default beats base
+    assert resolved.arch == "bilstm"  # the task's default arch
+    assert resolved.batch_size == 8
+
+
+def test_set_values_are_typed_from_task_defaults():
+    resolved = config.resolve(
+        SentimentTask, {}, {"options": {"max_tokens": 100}}, {"max_tokens": "50", "text_column": "review"}
+    )
+    assert resolved.options["max_tokens"] == 50
+    assert resolved.options["text_column"] == "review"
+    assert resolved.options["embedding_dim"] == 64
+
+
+def test_unknown_set_key_lists_task_options():
+    with pytest.raises(ConfigError, match=r"no such option; allowed: .*text_column"):
+        config.resolve(SentimentTask, {}, set_values={"colour": "red"})
+
+
+def test_option_with_wrong_type_names_it():
+    with pytest.raises(ConfigError, match="option 'max_tokens': expected int, got 'many'"):
+        config.resolve(SentimentTask, {}, set_values={"max_tokens": "many"})
+
+
+def test_out_of_range_flag_names_the_flag():
+    with pytest.raises(ConfigError, match=r"--dropout must be in \[0, 1\), got 1.5"):
+        config.resolve(SentimentTask, {"dropout": 1.5})
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    bad = tmp_path / "run.yaml"
+    bad.write_text("epochs: 3\nunits: [16\n")
+    with pytest.raises(ConfigError, match=r"run.yaml: invalid YAML at line \d+"):
+        config.read_config_file(bad)
+
+
+def test_unknown_file_key_is_rejected(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("epocs: 3\n")
+    with pytest.raises(ConfigError, match="unknown key 'epocs'"):
+        config.read_config_file(path)
+
+
+def test_set_pair_without_equals_is_rejected():
+    with pytest.raises(ConfigError, match="expected key=value"):
+        config.parse_set_pairs(["max_tokens"])
+
+
+def test_yaml_round_trip_gives_the_same_config(tmp_path):
+    resolved = config.resolve(SentimentTask, {"epochs": 2}, set_values={"max_tokens": "99"})
+    path = tmp_path / "resolved.yaml"
+    path.write_text(resolved.to_yaml())
+    again = config.resolve(SentimentTask, {}, config.read_config_file(path))
+    assert again == resolved

@@ -1,0 +1,42 @@
+"""CSV/TSV reading, splits and the embedded sentiment sample (no TensorFlow needed)."""
+
+import pytest
+
+from seqapps.data.splits import split_indices
+from seqapps.data.text import check_classes, read_labelled_text
+from seqapps.exceptions import DataError
+from seqapps_sentiment import sample
+
+
+def test_reads_tsv_with_any_label_strings(tmp_path):
+    path = tmp_path / "d.tsv"
+    path.write_text("review\tstars\ngreat fun\tfive\ndull\tone\n\nok I guess\tthree\n")
+    texts, labels = read_labelled_text(path, "review", "stars")
+    assert texts == ["great fun", "dull", "ok I guess"]
+    assert check_classes(labels, "d.tsv") == ["five", "one", "three"]
+
+
+def test_missing_column_names_file_option_and_columns(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("body,label\nhi,a\n")
+    with pytest.raises(DataError, match=r"d.csv: no column 'text' \(set it with --set text_column=NAME\); columns: body, label"):
+        read_labelled_text(path, "text", "label")
+
+
+def test_split_is_stratified_deterministic_and_complete():
+    labels = ["a"] * 50 + ["b"] * 30
+    first = split_indices(80, 0.1, 0.2, seed=3, labels=labels)
+    second = split_indices(80, 0.1, 0.2, seed=3, labels=labels)
+    assert all((x == y).all() for x, y in zip(first, second))
+    train, validation, test = first
+    assert sorted([*train, *validation, *test]) == list(range(80))
+    assert sum(labels[i] == "b" for i in test) == 6 and sum(labels[i] == "a" for i in test) == 10
+
+
+def test_sample_is_deterministic_balanced_and_order_dependent():
+    texts, labels = sample.generate(400)
+    assert (texts, labels) == sample.generate(400)
+    assert 150 < labels.count("positive") < 250
+    # Same bag of words, opposite labels: only the order tells them apart.
+    contrast = [t for t in texts if " but " in t or " even though " in t]
+    assert len(contrast) > 150
