@@ -49,8 +49,9 @@ class RegistryName(click.ParamType):
     def convert(self, value, param, ctx):
         names = self._names()
         if value not in names:
+            available = ", ".join(names) or "(none installed)"
             self.fail(
-                f"unknown {self.kind} {value!r}; available: {', '.join(names) or '(none installed)'}",
+                f"unknown {self.kind} {value!r}; available: {available}",
                 param,
                 ctx,
             )
@@ -82,25 +83,70 @@ def cli():
 
 @cli.command()
 @click.argument("task", type=RegistryName("task"))
-@click.option("--arch", type=RegistryName("arch"), help="Architecture (see `seqapps archs`). [default: the task's]")
-@click.option("--data", help="Data source: sample, a local file, or tfds:NAME (see `seqapps tasks`). [default: sample]")
-@click.option("--data-dir", type=click.Path(file_okay=False), help="Folder holding TensorFlow Datasets.")
+@click.option(
+    "--arch",
+    type=RegistryName("arch"),
+    help="Architecture (see `seqapps archs`). [default: the task's]",
+)
+@click.option(
+    "--data",
+    help="Data source: sample, a local file, or tfds:NAME (see `seqapps tasks`). [default: sample]",
+)
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False), help="Folder holding TensorFlow Datasets."
+)
 @click.option("--epochs", type=int, help=f"Maximum training epochs. {_default('epochs')}")
-@click.option("--batch-size", type=int, help=f"Examples per batch per replica. {_default('batch_size')}")
+@click.option(
+    "--batch-size", type=int, help=f"Examples per batch per replica. {_default('batch_size')}"
+)
 @click.option("--units", type=int, help=f"Units per recurrent layer. {_default('units')}")
 @click.option("--layers", type=int, help=f"Stacked encoder layers. {_default('layers')}")
-@click.option("--dropout", type=float, help=f"Dropout between and after layers. {_default('dropout')}")
-@click.option("--learning-rate", type=float, help=f"Adam learning rate. {_default('learning_rate')}")
-@click.option("--clip-norm", type=float, help=f"Clip gradients to this global norm; 0 turns it off. {_default('clip_norm')}")
-@click.option("--patience", type=int, help=f"Early-stopping patience in epochs; 0 turns it off. {_default('patience')}")
-@click.option("--seed", type=int, help=f"Seed for data order and weights (same seed, same metrics on CPU). {_default('seed')}")
+@click.option(
+    "--dropout", type=float, help=f"Dropout between and after layers. {_default('dropout')}"
+)
+@click.option(
+    "--learning-rate", type=float, help=f"Adam learning rate. {_default('learning_rate')}"
+)
+@click.option(
+    "--clip-norm",
+    type=float,
+    help=f"Clip gradients to this global norm; 0 turns it off. {_default('clip_norm')}",
+)
+@click.option(
+    "--patience",
+    type=int,
+    help=f"Early-stopping patience in epochs; 0 turns it off. {_default('patience')}",
+)
+@click.option(
+    "--seed",
+    type=int,
+    help=f"Seed for data order and weights (same seed, same metrics on CPU). {_default('seed')}",
+)
 @click.option("--max-samples", type=int, help="Use at most this many examples (quick trials).")
 @click.option("--experiment", help="MLflow experiment name. [default: the task name]")
-@click.option("--tracking-uri", help="MLflow tracking URI. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]")
+@click.option(
+    "--tracking-uri",
+    help="MLflow tracking URI. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]",
+)
 @click.option("--run-name", help="MLflow run name. [default: generated]")
-@click.option("--output-dir", type=click.Path(file_okay=False), help="Keep checkpoints and the model in DIR/<run id>. [default: a temporary folder]")
-@click.option("--set", "set_pairs", multiple=True, metavar="KEY=VALUE", help="Task option (repeatable; see `seqapps tasks -v`).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file of run settings; flags given here win.")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="Keep checkpoints and the model in DIR/<run id>. [default: a temporary folder]",
+)
+@click.option(
+    "--set",
+    "set_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Task option (repeatable; see `seqapps tasks -v`).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="YAML file of run settings; flags given here win.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No per-epoch progress.")
 def run(task, config_file, set_pairs, quiet, **flags):
     """Train TASK, evaluate it on the test split, and log the run to MLflow.
@@ -127,8 +173,16 @@ def run(task, config_file, set_pairs, quiet, **flags):
 @cli.command()
 @click.argument("model")
 @click.argument("inputs", nargs=-1)
-@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"), help="Read inputs from a file, one per line ('-' for stdin).")
-@click.option("--tracking-uri", help="MLflow tracking URI holding the run. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]")
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read inputs from a file, one per line ('-' for stdin).",
+)
+@click.option(
+    "--tracking-uri",
+    help="MLflow tracking URI holding the run. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
 def predict(model, inputs, input_file, tracking_uri, as_json):
     """Predict with the model of MLflow run MODEL (a run id) or a model folder.
@@ -173,7 +227,8 @@ def tasks(verbose):
         task = row.obj
         click.echo(f"{record.name:<{width}}  {task.summary}")
         pad = " " * (width + 2)
-        click.echo(f"{pad}kind {task.kind} ({task.arch_kind()}), default arch {task.default_arch}, from {origin}")
+        kind = f"kind {task.kind} ({task.arch_kind()})"
+        click.echo(f"{pad}{kind}, default arch {task.default_arch}, from {origin}")
         click.echo(f"{pad}data: {', '.join(task.data_sources)}")
         if verbose:
             for key, default in task.options.items():
@@ -186,18 +241,22 @@ def archs():
     """List architectures: name, the task kinds each serves, fused GPU kernel, summary."""
     rows = registry.list_archs()
     width = max((len(row.record.name) for row in rows), default=4)
-    click.echo(f"{'name':<{width}}  {'kinds':<41}  {'cuDNN':<5}  summary")
+    click.echo(f"{'name':<{width}}  {'kinds':<47}  {'cuDNN':<5}  summary")
     for row in rows:
         if row.obj is None:
-            click.echo(f"{row.record.name:<{width}}  BROKEN ({row.record.distribution}): {row.problem}")
+            click.echo(
+                f"{row.record.name:<{width}}  BROKEN ({row.record.distribution}): {row.problem}"
+            )
             continue
         arch = row.obj
         fused = "yes" if arch.fused_gpu_kernel else "no"
-        click.echo(f"{arch.name:<{width}}  {', '.join(arch.kinds):<41}  {fused:<5}  {arch.summary}")
+        click.echo(f"{arch.name:<{width}}  {', '.join(arch.kinds):<47}  {fused:<5}  {arch.summary}")
 
 
 @cli.command()
-@click.option("--tracking-uri", help="Store to browse. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]")
+@click.option(
+    "--tracking-uri", help="Store to browse. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]"
+)
 @click.option("--port", type=int, default=5000, show_default=True, help="Port on 127.0.0.1.")
 def ui(tracking_uri, port):
     """Open the MLflow UI on the same store `seqapps run` logs to."""
@@ -209,7 +268,18 @@ def ui(tracking_uri, port):
     if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///") :]).exists():
         click.echo(f"note: {uri} does not exist yet; run `seqapps run ...` first", err=True)
     click.echo(f"MLflow UI on http://127.0.0.1:{port} for {uri} (Ctrl-C to stop)")
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        uri,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     sys.exit(subprocess.call(command))
 
 

@@ -155,7 +155,9 @@ def resolve_options(task_cls, given: dict[str, Any]) -> dict[str, Any]:
     for key in given:
         if key not in known:
             allowed = ", ".join(sorted(known)) or "(this task has no options)"
-            raise ConfigError(f"--set {key}: task {task_cls.name!r} has no such option; allowed: {allowed}")
+            raise ConfigError(
+                f"--set {key}: task {task_cls.name!r} has no such option; allowed: {allowed}"
+            )
     return {
         key: coerce_option(task_cls.name, key, given.get(key, default), default)
         for key, default in known.items()

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")  # runs happen on servers and in CI: never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves"):

@@ -26,7 +26,9 @@ def _model_folder(path: Path) -> Path:
     return path
 
 
-def predict(source: str, inputs: list[str], tracking_uri: str | None = None) -> list[dict[str, Any]]:
+def predict(
+    source: str, inputs: list[str], tracking_uri: str | None = None
+) -> list[dict[str, Any]]:
     """Predict ``inputs`` with the model of run ``source`` or in folder ``source``."""
     path = Path(source).expanduser()
     if path.exists():

@@ -65,9 +65,11 @@ def _listing(records: list[plugins.PluginRecord], loader) -> list[Listing]:
     for record in records:
         if record.name in clashes:
             rows.append(
-                Listing(record, problem="name also claimed by " + ", ".join(
-                    d for d in clashes[record.name] if d != record.distribution
-                ))
+                Listing(
+                    record,
+                    problem="name also claimed by "
+                    + ", ".join(d for d in clashes[record.name] if d != record.distribution),
+                )
             )
             continue
         try:

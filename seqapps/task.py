@@ -139,9 +139,7 @@ def check_task_class(obj: Any, entry_name: str, distribution: str) -> type[Task]
         raise PluginLoadError(entry_name, distribution, "entry point is not a seqapps Task class")
     missing = [a for a in ("name", "summary", "kind", "default_arch") if not hasattr(obj, a)]
     if missing:
-        raise PluginLoadError(
-            entry_name, distribution, f"Task class lacks {', '.join(missing)}"
-        )
+        raise PluginLoadError(entry_name, distribution, f"Task class lacks {', '.join(missing)}")
     if obj.kind not in TASK_KINDS:
         raise PluginLoadError(
             entry_name,

@@ -34,7 +34,10 @@ def ui_command(tracking_uri: str) -> str:
 @contextlib.contextmanager
 def _quick_http_failures() -> Iterator[None]:
     # MLflow retries HTTP calls for minutes by default; a reachability probe should not.
-    saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+    }
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
     try:
@@ -53,9 +56,7 @@ def _check_sqlite_location(tracking_uri: str) -> None:
         return
     directory = Path(path_text).expanduser().resolve().parent
     if not directory.is_dir():
-        raise TrackingError(
-            f"tracking URI {tracking_uri}: directory {directory} does not exist"
-        )
+        raise TrackingError(f"tracking URI {tracking_uri}: directory {directory} does not exist")
     if not os.access(directory, os.W_OK):
         raise TrackingError(f"tracking URI {tracking_uri}: directory {directory} is not writable")
 
@@ -76,10 +77,10 @@ class Tracker:
         except TrackingError:
             raise
         except Exception as error:  # MLflow raises many types for a bad or unreachable store
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise TrackingError(
-                f"cannot use tracking store {self.uri}: {reason[:300]}"
-            ) from None
+            reason = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
+            raise TrackingError(f"cannot use tracking store {self.uri}: {reason[:300]}") from None
 
     def experiment_id(self, name: str) -> str:
         """Id of experiment ``name``, created if missing (safe when processes race)."""
@@ -122,9 +123,7 @@ class Tracker:
         from mlflow.entities import Metric
 
         timestamp = int(time.time() * 1000)
-        batch = [
-            Metric(key, float(value), timestamp, step or 0) for key, value in metrics.items()
-        ]
+        batch = [Metric(key, float(value), timestamp, step or 0) for key, value in metrics.items()]
         if batch:
             self.client.log_batch(run_id, metrics=batch)
 

@@ -138,16 +138,16 @@ def save_model(model, metadata: dict[str, Any], directory: Path) -> Path:
     return directory
 
 
-def run(
-    task_cls, config: RunConfig, echo: Callable[[str], None] = print
-) -> RunResult:
+def run(task_cls, config: RunConfig, echo: Callable[[str], None] = print) -> RunResult:
     """Train, evaluate and log one run of ``task_cls`` as described by ``config``."""
     arch = check_arch(task_cls, config.arch)
     tracker = Tracker(config.tracking_uri)
     experiment_name = config.experiment or config.task
     experiment_id = tracker.experiment_id(experiment_name)
 
-    echo(f"seqapps {seqapps.__version__}: task {config.task}, arch {config.arch}, data {config.data}")
+    echo(
+        f"seqapps {seqapps.__version__}: task {config.task}, arch {config.arch}, data {config.data}"
+    )
     task = task_cls()
     # Tasks read and check their source before importing TensorFlow, so a data mistake is
     # reported at once; the seed is set before anything random (model weights) happens.

@@ -30,10 +30,13 @@ def split_indices(
     train, validation, test = [], [], []
     for group in groups:
         group = rng.permutation(group)
-        n_test = int(round(len(group) * test_fraction))
-        n_validation = int(round(len(group) * validation_fraction))
+        n_test = round(len(group) * test_fraction)
+        n_validation = round(len(group) * validation_fraction)
         test.append(group[:n_test])
         validation.append(group[n_test : n_test + n_validation])
         train.append(group[n_test + n_validation :])
-    parts = [rng.permutation(np.concatenate(p)) if p else np.array([], int) for p in (train, validation, test)]
+    parts = [
+        rng.permutation(np.concatenate(p)) if p else np.array([], int)
+        for p in (train, validation, test)
+    ]
     return parts[0], parts[1], parts[2]

@@ -8,7 +8,9 @@ from pathlib import Path
 from seqapps.exceptions import DataError
 
 
-def read_labelled_text(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
+def read_labelled_text(
+    path: Path, text_column: str, label_column: str
+) -> tuple[list[str], list[str]]:
     """Read (texts, labels) from a CSV or TSV file with a header row.
 
     The delimiter is a tab for .tsv/.tab files and a comma otherwise. Every problem names

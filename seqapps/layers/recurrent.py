@@ -50,7 +50,9 @@ def _recurrent_layer(cell: str, settings: EncoderSettings, return_sequences: boo
     return keras.layers.SimpleRNN(activation="tanh", **common)
 
 
-def stack(inputs, settings: EncoderSettings, *, cell: str, bidirectional: bool, return_sequences: bool):
+def stack(
+    inputs, settings: EncoderSettings, *, cell: str, bidirectional: bool, return_sequences: bool
+):
     """Apply ``settings.layers`` recurrent layers of ``cell``, with dropout between them."""
     _warn_recurrent_dropout(settings)
     x = inputs
@@ -61,7 +63,9 @@ def stack(inputs, settings: EncoderSettings, *, cell: str, bidirectional: bool, 
             cell, settings, return_sequences or not last, name=f"{prefix}_{index + 1}"
         )
         if bidirectional:
-            layer = keras.layers.Bidirectional(layer, merge_mode="concat", name=f"{prefix}_{index + 1}_bi")
+            layer = keras.layers.Bidirectional(
+                layer, merge_mode="concat", name=f"{prefix}_{index + 1}_bi"
+            )
         x = layer(x)
         if settings.dropout:
             x = keras.layers.Dropout(settings.dropout, name=f"{prefix}_{index + 1}_dropout")(x)
@@ -70,29 +74,41 @@ def stack(inputs, settings: EncoderSettings, *, cell: str, bidirectional: bool, 
 
 def rnn(inputs, settings: EncoderSettings, *, return_sequences: bool):
     """SimpleRNN encoder."""
-    return stack(inputs, settings, cell="rnn", bidirectional=False, return_sequences=return_sequences)
+    return stack(
+        inputs, settings, cell="rnn", bidirectional=False, return_sequences=return_sequences
+    )
 
 
 def lstm(inputs, settings: EncoderSettings, *, return_sequences: bool):
     """LSTM encoder."""
-    return stack(inputs, settings, cell="lstm", bidirectional=False, return_sequences=return_sequences)
+    return stack(
+        inputs, settings, cell="lstm", bidirectional=False, return_sequences=return_sequences
+    )
 
 
 def gru(inputs, settings: EncoderSettings, *, return_sequences: bool):
     """GRU encoder."""
-    return stack(inputs, settings, cell="gru", bidirectional=False, return_sequences=return_sequences)
+    return stack(
+        inputs, settings, cell="gru", bidirectional=False, return_sequences=return_sequences
+    )
 
 
 def birnn(inputs, settings: EncoderSettings, *, return_sequences: bool):
     """Bidirectional SimpleRNN encoder."""
-    return stack(inputs, settings, cell="rnn", bidirectional=True, return_sequences=return_sequences)
+    return stack(
+        inputs, settings, cell="rnn", bidirectional=True, return_sequences=return_sequences
+    )
 
 
 def bilstm(inputs, settings: EncoderSettings, *, return_sequences: bool):
     """Bidirectional LSTM encoder."""
-    return stack(inputs, settings, cell="lstm", bidirectional=True, return_sequences=return_sequences)
+    return stack(
+        inputs, settings, cell="lstm", bidirectional=True, return_sequences=return_sequences
+    )
 
 
 def bigru(inputs, settings: EncoderSettings, *, return_sequences: bool):
     """Bidirectional GRU encoder."""
-    return stack(inputs, settings, cell="gru", bidirectional=True, return_sequences=return_sequences)
+    return stack(
+        inputs, settings, cell="gru", bidirectional=True, return_sequences=return_sequences
+    )

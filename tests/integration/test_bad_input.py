@@ -65,7 +65,9 @@ def test_header_only_file(bad, workdir):
 
 def test_single_class(bad, workdir):
     (workdir / "one.csv").write_text("text,label\n" + "".join(f"nice {i},pos\n" for i in range(30)))
-    assert "needs at least 2 classes to classify, found 1 ('pos')" in bad("sentiment", "--data", "one.csv")
+    assert "needs at least 2 classes to classify, found 1 ('pos')" in bad(
+        "sentiment", "--data", "one.csv"
+    )
 
 
 def test_unknown_set_key(bad):

@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
@@ -71,9 +72,9 @@ def test_artifacts_figures_config_and_model(trained):
     local = client.download_artifacts(run_id, "", str(folder / "download"))
     import yaml
 
-    logged = yaml.safe_load(open(f"{local}/config.yaml"))
+    logged = yaml.safe_load(Path(local, "config.yaml").read_text())
     assert logged["arch"] == "bilstm" and logged["options"]["embedding_dim"] == 64
-    metadata = json.load(open(f"{local}/model/seqapps.json"))
+    metadata = json.loads(Path(local, "model", "seqapps.json").read_text())
     assert metadata["classes"] == ["negative", "positive"] and metadata["task"] == "sentiment"
 
 
@@ -85,7 +86,9 @@ def test_logged_model_loads_and_takes_raw_strings(trained):
     uri, run_id, _, folder = trained
     local = MlflowClient(uri).download_artifacts(run_id, "model", str(folder / "model-check"))
     model = keras.saving.load_model(f"{local}/model.keras")
-    probabilities = model.predict(tf.constant([["the film was great"], ["the plot was dull"]]), verbose=0)
+    probabilities = model.predict(
+        tf.constant([["the film was great"], ["the plot was dull"]]), verbose=0
+    )
     assert probabilities.shape == (2, 2)
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
@@ -93,9 +96,11 @@ def test_logged_model_loads_and_takes_raw_strings(trained):
 def test_predict_matches_the_training_model(trained, runner, seqapps_cli):
     uri, run_id, _, folder = trained
     local = MlflowClient(uri).download_artifacts(run_id, "samples.json", str(folder / "samples"))
-    samples = json.load(open(local))
+    samples = json.loads(Path(local).read_text())
     texts = [s["text"] for s in samples]
-    result = runner.invoke(seqapps_cli, ["predict", run_id, *texts, "--json", "--tracking-uri", uri])
+    result = runner.invoke(
+        seqapps_cli, ["predict", run_id, *texts, "--json", "--tracking-uri", uri]
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["text"] for r in rows] == texts
@@ -105,7 +110,7 @@ def test_predict_matches_the_training_model(trained, runner, seqapps_cli):
 
 
 def test_same_seed_reproduces_the_same_metrics(trained, runner, seqapps_cli):
-    uri, run_id, _, folder = trained
+    uri, run_id, _, _ = trained
     again, _ = train(runner, seqapps_cli, uri, *QUICK, "--arch", "bilstm")
     first = MlflowClient(uri).get_run(run_id).data.metrics
     second = MlflowClient(uri).get_run(again).data.metrics
@@ -121,8 +126,20 @@ def test_csv_with_three_string_classes(runner, seqapps_cli, tracking_uri, workdi
         rows.append(f"{word} day number {i}\t{words[word]}")
     (workdir / "moods.tsv").write_text("text\tlabel\n" + "\n".join(rows[1:]) + "\n")
     run_id, _ = train(
-        runner, seqapps_cli, tracking_uri, "--data", "moods.tsv", "--arch", "gru",
-        "--epochs", "1", "--units", "8", "-q", "--output-dir", "out",
+        runner,
+        seqapps_cli,
+        tracking_uri,
+        "--data",
+        "moods.tsv",
+        "--arch",
+        "gru",
+        "--epochs",
+        "1",
+        "--units",
+        "8",
+        "-q",
+        "--output-dir",
+        "out",
     )
     metadata = json.loads((workdir / "out" / run_id / "model" / "seqapps.json").read_text())
     assert metadata["classes"] == ["angry", "happy", "neutral"]
@@ -135,8 +152,23 @@ def test_failure_inside_training_marks_run_failed(runner, seqapps_cli, tracking_
     # Adam steps of ~1e38 overflow float32 weights within two batches: the loss turns NaN.
     result = runner.invoke(
         seqapps_cli,
-        ["run", "sentiment", "--arch", "rnn", "--learning-rate", "1e38", "--clip-norm", "0",
-         "--max-samples", "200", "--epochs", "3", "-q", "--tracking-uri", tracking_uri],
+        [
+            "run",
+            "sentiment",
+            "--arch",
+            "rnn",
+            "--learning-rate",
+            "1e38",
+            "--clip-norm",
+            "0",
+            "--max-samples",
+            "200",
+            "--epochs",
+            "3",
+            "-q",
+            "--tracking-uri",
+            tracking_uri,
+        ],
     )
     (run,) = runs_in(tracking_uri)
     assert result.exit_code == 1, result.output

@@ -45,8 +45,23 @@ def test_archs_lists_kinds_and_fused_kernel(runner, seqapps_cli):
 def test_run_help_shows_every_option(runner, seqapps_cli):
     result = runner.invoke(seqapps_cli, ["run", "--help"])
     for option in (
-        "--arch", "--data", "--data-dir", "--epochs", "--batch-size", "--units", "--layers",
-        "--dropout", "--learning-rate", "--clip-norm", "--seed", "--max-samples", "--experiment",
-        "--tracking-uri", "--run-name", "--output-dir", "--set", "--config",
+        "--arch",
+        "--data",
+        "--data-dir",
+        "--epochs",
+        "--batch-size",
+        "--units",
+        "--layers",
+        "--dropout",
+        "--learning-rate",
+        "--clip-norm",
+        "--seed",
+        "--max-samples",
+        "--experiment",
+        "--tracking-uri",
+        "--run-name",
+        "--output-dir",
+        "--set",
+        "--config",
     ):
         assert option in result.output, option

@@ -22,7 +22,10 @@ def test_precedence_defaults_task_file_flags():
 
 def test_set_values_are_typed_from_task_defaults():
     resolved = config.resolve(
-        SentimentTask, {}, {"options": {"max_tokens": 100}}, {"max_tokens": "50", "text_column": "review"}
+        SentimentTask,
+        {},
+        {"options": {"max_tokens": 100}},
+        {"max_tokens": "50", "text_column": "review"},
     )
     assert resolved.options["max_tokens"] == 50
     assert resolved.options["text_column"] == "review"

@@ -19,7 +19,11 @@ def test_reads_tsv_with_any_label_strings(tmp_path):
 def test_missing_column_names_file_option_and_columns(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("body,label\nhi,a\n")
-    with pytest.raises(DataError, match=r"d.csv: no column 'text' \(set it with --set text_column=NAME\); columns: body, label"):
+    with pytest.raises(
+        DataError,
+        match=r"d.csv: no column 'text' \(set it with --set text_column=NAME\); "
+        r"columns: body, label",
+    ):
         read_labelled_text(path, "text", "label")
 
 

@@ -12,16 +12,46 @@ from __future__ import annotations
 import random
 
 SUBJECTS = [
-    "the movie", "the film", "the plot", "the acting", "the story", "the soundtrack",
-    "the cast", "the ending", "the dialogue", "the direction", "the script", "the pacing",
+    "the movie",
+    "the film",
+    "the plot",
+    "the acting",
+    "the story",
+    "the soundtrack",
+    "the cast",
+    "the ending",
+    "the dialogue",
+    "the direction",
+    "the script",
+    "the pacing",
 ]
 POSITIVE = [
-    "good", "great", "excellent", "wonderful", "brilliant", "superb", "charming",
-    "delightful", "moving", "funny", "clever", "gripping",
+    "good",
+    "great",
+    "excellent",
+    "wonderful",
+    "brilliant",
+    "superb",
+    "charming",
+    "delightful",
+    "moving",
+    "funny",
+    "clever",
+    "gripping",
 ]
 NEGATIVE = [
-    "bad", "awful", "boring", "terrible", "dull", "weak", "clumsy", "tedious",
-    "predictable", "bland", "messy", "forgettable",
+    "bad",
+    "awful",
+    "boring",
+    "terrible",
+    "dull",
+    "weak",
+    "clumsy",
+    "tedious",
+    "predictable",
+    "bland",
+    "messy",
+    "forgettable",
 ]
 VERBS = ["was", "is", "felt", "seemed"]
 INTENSIFIERS = ["", "", "", "really", "very", "quite", "truly"]

@@ -100,7 +100,7 @@ class SentimentTask(Task):
     def _read_tfds(self, name: str, config):
         if name != "imdb_reviews":
             raise DataError(f"--data tfds:{name}: the sentiment task reads tfds:imdb_reviews")
-        cut = int(round(100 * (1 - config.options["validation_fraction"])))
+        cut = round(100 * (1 - config.options["validation_fraction"]))
         datasets, info = load_tfds(
             name, config.data_dir, [f"train[:{cut}%]", f"train[{cut}%:]", "test"]
         )
@@ -146,8 +146,9 @@ class SentimentTask(Task):
             targets = np.array([index[label] for label in labels], dtype="int32")
             datasets[split] = tf.data.Dataset.from_tensor_slices((tokens, targets))
             sizes[split] = len(texts)
-        self.test_texts, self.test_targets = splits["test"][0], np.array(
-            [index[label] for label in splits["test"][1]]
+        self.test_texts, self.test_targets = (
+            splits["test"][0],
+            np.array([index[label] for label in splits["test"][1]]),
         )
         spec = Spec(
             classes=classes,
@@ -155,8 +156,13 @@ class SentimentTask(Task):
             sequence_length=length,
         )
         return DataBundle(
-            datasets["train"], datasets["validation"], datasets["test"],
-            spec, description, fingerprint, sizes,
+            datasets["train"],
+            datasets["validation"],
+            datasets["test"],
+            spec,
+            description,
+            fingerprint,
+            sizes,
         )
 
     # -- model --------------------------------------------------------------------------
@@ -237,8 +243,20 @@ def macro_f1(matrix: np.ndarray) -> float:
     true_positive = np.diag(matrix).astype(float)
     precision_denominator = matrix.sum(axis=0)
     recall_denominator = matrix.sum(axis=1)
-    precision = np.divide(true_positive, precision_denominator, out=np.zeros_like(true_positive), where=precision_denominator > 0)
-    recall = np.divide(true_positive, recall_denominator, out=np.zeros_like(true_positive), where=recall_denominator > 0)
+    precision = np.divide(
+        true_positive,
+        precision_denominator,
+        out=np.zeros_like(true_positive),
+        where=precision_denominator > 0,
+    )
+    recall = np.divide(
+        true_positive,
+        recall_denominator,
+        out=np.zeros_like(true_positive),
+        where=recall_denominator > 0,
+    )
     denominator = precision + recall
-    f1 = np.divide(2 * precision * recall, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
+    f1 = np.divide(
+        2 * precision * recall, denominator, out=np.zeros_like(true_positive), where=denominator > 0
+    )
     return float(f1.mean())

@@ -1,0 +1,83 @@
+"""Majority vote: does a sequence of +1/-1 steps hold more +1s? (many-to-one)
+
+pip install ./docs/example-plugin
+seqapps run majority --arch gru
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqapps.data.sources import fingerprint_rows
+from seqapps.exceptions import DataError
+from seqapps.runtime import import_tensorflow
+from seqapps.task import DataBundle, Spec, Task
+
+CLASSES = ["minus", "plus"]
+
+
+class MajorityTask(Task):
+    """Classify +1/-1 sequences by which sign is in the majority."""
+
+    name = "majority"
+    summary = "Example plugin: which sign holds the majority of a +1/-1 sequence"
+    kind = "classify"
+    default_arch = "gru"
+    data_sources = ("sample",)
+    options = {"length": 15, "examples": 600}
+    option_help = {
+        "length": "steps per sequence (odd, so there is no tie)",
+        "examples": "sample size",
+    }
+    defaults = {"epochs": 5, "units": 16}
+
+    def load_data(self, config) -> DataBundle:
+        """Random sequences; train/validation/test = 70/15/15."""
+        if config.data != "sample":
+            raise DataError(f"--data {config.data}: the majority task only has the sample")
+        length, count = config.options["length"], config.options["examples"]
+        if length % 2 == 0:
+            raise DataError(f"--set length={length}: must be odd so every sequence has a majority")
+        rng = np.random.default_rng(7)
+        steps = rng.choice([-1.0, 1.0], size=(count, length, 1)).astype("float32")
+        labels = (steps.sum(axis=(1, 2)) > 0).astype("int32")
+        tf = import_tensorflow()
+        cut1, cut2 = int(count * 0.7), int(count * 0.85)
+        parts = [(0, cut1), (cut1, cut2), (cut2, count)]
+        train, validation, test = (
+            tf.data.Dataset.from_tensor_slices((steps[a:b], labels[a:b])) for a, b in parts
+        )
+        sizes = {"train": cut1, "validation": cut2 - cut1, "test": count - cut2}
+        spec = Spec(classes=CLASSES, sequence_length=length, features=1)
+        fingerprint = fingerprint_rows(zip(labels.tolist(), steps.sum(axis=(1, 2)).tolist()))
+        return DataBundle(train, validation, test, spec, "sample", fingerprint, sizes)
+
+    def build_model(self, spec, arch, config):
+        """(length, 1) steps -> the chosen encoder -> softmax over the two signs."""
+        import keras
+
+        from seqapps.layers.heads import classification_head
+        from seqapps.training import encoder_settings
+
+        steps = keras.Input(shape=(spec.sequence_length, spec.features), name="steps")
+        encoded = arch.build_encoder(steps, encoder_settings(config), self.arch_kind())
+        return keras.Model(steps, classification_head(encoded, len(spec.classes)))
+
+    def loss_and_metrics(self, spec):
+        """Cross-entropy and accuracy."""
+        return "sparse_categorical_crossentropy", ["accuracy"]
+
+    def export_model(self, model, data):
+        """The trained model already takes the raw steps."""
+        return model
+
+    def predict(self, model, metadata, inputs):
+        """Each input is a string of +1/-1 values, e.g. "1 -1 1"."""
+        tf = import_tensorflow()
+        rows = [[[float(v)] for v in text.split()] for text in inputs]
+        probabilities = model.predict(tf.constant(rows), verbose=0)
+        classes = metadata["classes"]
+        return [
+            {"label": classes[int(p.argmax())], "probability": float(p.max()), "input": text}
+            for text, p in zip(inputs, probabilities)
+        ]

@@ -1,0 +1,75 @@
+"""`--data tfds:imdb_reviews` reads a TFDS dataset prepared locally (nothing downloaded)."""
+
+import json
+from pathlib import Path
+
+from mlflow import MlflowClient
+
+
+def prepare_tiny_imdb(data_dir):
+    """Write 40 train and 20 test reviews in the real imdb_reviews TFDS layout."""
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+    from tensorflow_datasets.core.dataset_builders.adhoc_builder import store_as_tfds_dataset
+
+    real = tfds.builder("imdb_reviews", data_dir=str(data_dir))
+    signature = {"text": tf.TensorSpec((), tf.string), "label": tf.TensorSpec((), tf.int64)}
+
+    def reviews(count, word):
+        rows = [
+            {"text": f"a {('great' if i % 2 else 'awful')} {word} {i}", "label": i % 2}
+            for i in range(count)
+        ]
+        return tf.data.Dataset.from_generator(lambda: iter(rows), output_signature=signature)
+
+    store_as_tfds_dataset(
+        "imdb_reviews",
+        real.info.version,
+        real.info.features,
+        {"train": reviews(40, "film"), "test": reviews(20, "movie")},
+        config="plain_text",
+        data_dir=str(data_dir),
+    )
+    return real.info.version
+
+
+def test_sentiment_trains_from_local_tfds(runner, seqapps_cli, tracking_uri, workdir):
+    version = prepare_tiny_imdb(workdir / "tfds")
+    result = runner.invoke(
+        seqapps_cli,
+        [
+            "run",
+            "sentiment",
+            "--data",
+            "tfds:imdb_reviews",
+            "--data-dir",
+            str(workdir / "tfds"),
+            "--epochs",
+            "1",
+            "--units",
+            "8",
+            "-q",
+            "--tracking-uri",
+            tracking_uri,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    client = MlflowClient(tracking_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("sentiment").experiment_id])
+    params = run.data.params
+    assert params["data.source"] == f"tfds:imdb_reviews {version}"
+    assert (
+        params["data.train_size"],
+        params["data.validation_size"],
+        params["data.test_size"],
+    ) == ("36", "4", "20")
+    metadata = client.download_artifacts(run.info.run_id, "model/seqapps.json", str(workdir / "m"))
+    assert json.loads(Path(metadata).read_text())["classes"] == ["neg", "pos"]
+
+
+def test_other_tfds_names_are_rejected_clearly(runner, seqapps_cli, tracking_uri):
+    result = runner.invoke(
+        seqapps_cli, ["run", "sentiment", "--data", "tfds:mnist", "--tracking-uri", tracking_uri]
+    )
+    assert result.exit_code == 2
+    assert "the sentiment task reads tfds:imdb_reviews" in result.stderr
