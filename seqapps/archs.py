@@ -3,10 +3,11 @@
 Each architecture is an ``Arch`` registered in the ``seqapps.archs`` entry-point group.
 Its ``factory`` ("module:function" or a callable) builds the encoder when a run needs it:
 
-    factory(inputs, settings: EncoderSettings, *, return_sequences: bool) -> KerasTensor
+    factory(inputs, settings: EncoderSettings, *, kind: str) -> KerasTensor
 
-``inputs`` is a (batch, time, features) Keras tensor that may carry a padding mask; the
-encoder returns (batch, time, units) when ``return_sequences`` is true, else (batch, units).
+``inputs`` is a (batch, time, features) Keras tensor that may carry a padding mask; ``kind``
+is one of ARCH_KINDS. The encoder returns (batch, units) for many-to-one and forecasting,
+and (batch, time, units) otherwise; for generation it must be causal (never read ahead).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ MANY_TO_ONE, TAGGING, FORECASTING, GENERATION, SEQ2SEQ = ARCH_KINDS
 VECTOR_KINDS = frozenset({MANY_TO_ONE, FORECASTING})
 
 
+def returns_sequences(kind: str) -> bool:
+    """Whether an encoder for ``kind`` returns one output per step."""
+    return kind not in VECTOR_KINDS
+
+
 @dataclass(frozen=True)
 class EncoderSettings:
     """Size and regularization of an encoder, resolved from the run config."""
@@ -33,7 +39,12 @@ class EncoderSettings:
     recurrent_dropout: float = 0.0
     l1: float = 0.0
     l2: float = 0.0
+    seed: int = 42
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    def option(self, arch: Arch, key: str) -> Any:
+        """An arch option's value: the run's setting, else the arch's default."""
+        return self.options.get(key, arch.options[key])
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,11 @@ class Arch:
     kinds: tuple[str, ...]
     factory: str | Callable[..., Any]
     fused_gpu_kernel: bool = False
+    #: False when padded steps can change the result (the arch ignores masks).
+    masks: bool = True
+    #: Options settable with --set key=value, with defaults (typed by the default).
+    options: Mapping[str, Any] = field(default_factory=dict)
+    option_help: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         unknown = [kind for kind in self.kinds if kind not in ARCH_KINDS]
@@ -57,13 +73,18 @@ class Arch:
         """Whether this architecture can serve a task of arch kind ``kind``."""
         return kind in self.kinds
 
-    def build_encoder(self, inputs: Any, settings: EncoderSettings, kind: str) -> Any:
-        """Apply this architecture's encoder to ``inputs`` for a task of arch kind ``kind``."""
+    def build_encoder(self, inputs: Any, settings: EncoderSettings, kind: str, **extra: Any) -> Any:
+        """Apply this architecture's encoder to ``inputs`` for a task of arch kind ``kind``.
+
+        ``extra`` carries kind-specific inputs, e.g. ``decoder_inputs`` for seq2seq.
+        """
         factory = self.factory
         if isinstance(factory, str):
             module_name, _, attribute = factory.partition(":")
             factory = getattr(importlib.import_module(module_name), attribute)
-        return factory(inputs, settings, return_sequences=kind not in VECTOR_KINDS)
+        if not self.supports(kind):
+            raise ValueError(f"arch {self.name!r} cannot serve {kind!r}; it serves {self.kinds}")
+        return factory(inputs, settings, kind=kind, **extra)
 
 
 _SEQUENCE_KINDS = (MANY_TO_ONE, TAGGING, FORECASTING, GENERATION)
@@ -112,4 +133,65 @@ BOW = Arch(
     "Baseline: mean of the inputs over time (bag of words), then a dense layer; ignores order",
     (MANY_TO_ONE, FORECASTING),
     "seqapps.layers.baselines:bag_of_words",
+)
+ESN = Arch(
+    "esn",
+    "Echo state network: fixed sparse random reservoir, only the readout learns",
+    _SEQUENCE_KINDS,
+    "seqapps.layers.reservoir:esn",
+    options={
+        "reservoir_size": 0,
+        "spectral_radius": 0.9,
+        "sparsity": 0.9,
+        "leak_rate": 0.5,
+        "input_scaling": 1.0,
+    },
+    option_help={
+        "reservoir_size": "reservoir units; 0 = --units",
+        "spectral_radius": "largest absolute eigenvalue of the reservoir (memory length)",
+        "sparsity": "share of zero reservoir connections, in [0, 1)",
+        "leak_rate": "share of the new state mixed in per step, in (0, 1]",
+        "input_scaling": "input weights drawn from U(-s, s)",
+    },
+)
+ATTENTION = Arch(
+    "attention",
+    "Bidirectional LSTM with additive attention pooling (weights can be plotted)",
+    (MANY_TO_ONE, FORECASTING),
+    "seqapps.layers.attention:attention",
+    fused_gpu_kernel=True,
+)
+SEQ2SEQ_ARCH = Arch(
+    "seq2seq",
+    "LSTM encoder-decoder with Luong or Bahdanau attention; teacher forcing, greedy decoding",
+    (SEQ2SEQ,),
+    "seqapps.layers.seq2seq:seq2seq",
+    fused_gpu_kernel=True,
+    options={"attention": "luong"},
+    option_help={"attention": "luong (dot product) or bahdanau (additive)"},
+)
+RBF = Arch(
+    "rbf",
+    "Radial basis function network over the pooled sequence (non-recurrent baseline)",
+    (MANY_TO_ONE, FORECASTING),
+    "seqapps.layers.rbf:rbf",
+    options={"rbf_pooling": "mean"},
+    option_help={"rbf_pooling": "mean (masked mean over time) or flatten (fixed windows)"},
+)
+CONV1D = Arch(
+    "conv1d",
+    "Baseline: stacked temporal convolutions (causal for generation), max-pooled",
+    _SEQUENCE_KINDS,
+    "seqapps.layers.convolution:conv1d",
+    masks=False,
+    options={"kernel_size": 3},
+    option_help={"kernel_size": "steps each convolution sees"},
+)
+TRANSFORMER = Arch(
+    "transformer",
+    "Baseline: small Transformer encoder, sinusoidal positions (causal for generation)",
+    _SEQUENCE_KINDS,
+    "seqapps.layers.transformer:transformer",
+    options={"heads": 4},
+    option_help={"heads": "attention heads (key size = units / heads)"},
 )

@@ -105,12 +105,25 @@ def cli():
     "--dropout", type=float, help=f"Dropout between and after layers. {_default('dropout')}"
 )
 @click.option(
+    "--recurrent-dropout",
+    type=float,
+    help="Dropout on recurrent connections (disables the fused cuDNN kernel). "
+    + _default("recurrent_dropout"),
+)
+@click.option("--l1", type=float, help=f"L1 weight penalty on encoder kernels. {_default('l1')}")
+@click.option("--l2", type=float, help=f"L2 weight penalty on encoder kernels. {_default('l2')}")
+@click.option(
     "--learning-rate", type=float, help=f"Adam learning rate. {_default('learning_rate')}"
 )
 @click.option(
     "--clip-norm",
     type=float,
     help=f"Clip gradients to this global norm; 0 turns it off. {_default('clip_norm')}",
+)
+@click.option(
+    "--clip-value",
+    type=float,
+    help=f"Clip each gradient value to [-v, v]; 0 turns it off. {_default('clip_value')}",
 )
 @click.option(
     "--patience",
@@ -162,7 +175,9 @@ def run(task, config_file, set_pairs, quiet, **flags):
     set_values = config_module.parse_set_pairs(set_pairs)
     if quiet:
         flags["verbose"] = 0
-    resolved = config_module.resolve(task_cls, flags, file_values, set_values, config_file or "")
+    resolved = config_module.resolve(
+        task_cls, flags, file_values, set_values, config_file or "", load_arch=registry.load_arch
+    )
     from seqapps import training
 
     result = training.run(task_cls, resolved, echo=click.echo)

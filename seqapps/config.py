@@ -28,8 +28,12 @@ class RunConfig:
     units: int = 64
     layers: int = 1
     dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    l1: float = 0.0
+    l2: float = 0.0
     learning_rate: float = 1e-3
     clip_norm: float = 1.0
+    clip_value: float = 0.0
     patience: int = 3
     seed: int = 42
     max_samples: int | None = None
@@ -149,15 +153,19 @@ def coerce_option(task_name: str, key: str, value: Any, default: Any) -> Any:
     return text
 
 
-def resolve_options(task_cls, given: dict[str, Any]) -> dict[str, Any]:
-    """The task's options with defaults filled in; unknown keys are an error listing known ones."""
-    known = dict(task_cls.options)
+def resolve_options(task_cls, given: dict[str, Any], arch=None) -> dict[str, Any]:
+    """Task options, then the arch's options, with defaults filled in.
+
+    An unknown key is an error listing every key the task and the arch accept. A key both
+    declare goes to the task (arch option names are chosen to avoid that).
+    """
+    known = dict(arch.options) if arch is not None else {}
+    known.update(task_cls.options)
     for key in given:
         if key not in known:
-            allowed = ", ".join(sorted(known)) or "(this task has no options)"
-            raise ConfigError(
-                f"--set {key}: task {task_cls.name!r} has no such option; allowed: {allowed}"
-            )
+            allowed = ", ".join(sorted(known)) or "(none)"
+            owner = f"task {task_cls.name!r}" + (f" and arch {arch.name!r}" if arch else "")
+            raise ConfigError(f"--set {key}: {owner} have no such option; allowed: {allowed}")
     return {
         key: coerce_option(task_cls.name, key, given.get(key, default), default)
         for key, default in known.items()
@@ -174,8 +182,12 @@ _TYPES = {
     "max_samples": int,
     "verbose": int,
     "dropout": float,
+    "recurrent_dropout": float,
+    "l1": float,
+    "l2": float,
     "learning_rate": float,
     "clip_norm": float,
+    "clip_value": float,
 }
 
 
@@ -198,6 +210,10 @@ def _check_ranges(config: RunConfig) -> None:
         ("units", config.units >= 1, "at least 1"),
         ("layers", config.layers >= 1, "at least 1"),
         ("dropout", 0.0 <= config.dropout < 1.0, "in [0, 1)"),
+        ("recurrent_dropout", 0.0 <= config.recurrent_dropout < 1.0, "in [0, 1)"),
+        ("l1", config.l1 >= 0, "0 (off) or more"),
+        ("l2", config.l2 >= 0, "0 (off) or more"),
+        ("clip_value", config.clip_value >= 0, "0 (off) or more"),
         ("learning_rate", config.learning_rate > 0, "greater than 0"),
         ("clip_norm", config.clip_norm >= 0, "0 (off) or more"),
         ("patience", config.patience >= 0, "0 (off) or more"),
@@ -216,8 +232,12 @@ def resolve(
     file_values: dict[str, Any] | None = None,
     set_values: dict[str, Any] | None = None,
     file_name: str = "--config",
+    load_arch=None,
 ) -> RunConfig:
-    """Merge defaults, task defaults, file values and flags into one validated RunConfig."""
+    """Merge defaults, task defaults, file values and flags into one validated RunConfig.
+
+    ``load_arch(name)`` returns the chosen Arch so its options are accepted by --set.
+    """
     merged: dict[str, Any] = {"arch": task_cls.default_arch}
     merged.update(task_cls.defaults)
     file_values = normalize_keys(file_values or {}, f"config file {file_name}")
@@ -229,6 +249,9 @@ def resolve(
         if value is not None:
             merged[name] = _coerce_field(name, value, "--" + name.replace("_", "-"))
     options = {**file_options, **(set_values or {})}
-    config = RunConfig(task=task_cls.name, **merged, options=resolve_options(task_cls, options))
+    arch = load_arch(merged["arch"]) if load_arch else None
+    config = RunConfig(
+        task=task_cls.name, **merged, options=resolve_options(task_cls, options, arch)
+    )
     _check_ranges(config)
     return config

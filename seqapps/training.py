@@ -44,7 +44,14 @@ class RunResult:
 def encoder_settings(config: RunConfig) -> EncoderSettings:
     """The arch-level settings of a run config."""
     return EncoderSettings(
-        units=config.units, layers=config.layers, dropout=config.dropout, options=config.options
+        units=config.units,
+        layers=config.layers,
+        dropout=config.dropout,
+        recurrent_dropout=config.recurrent_dropout,
+        l1=config.l1,
+        l2=config.l2,
+        seed=config.seed,
+        options=config.options,
     )
 
 
@@ -207,7 +214,9 @@ def _train_and_log(task, arch, config, data, strategy, tracker, run_id, experime
         model = task.build_model(data.spec, arch, config)
         loss, metrics = task.loss_and_metrics(data.spec)
         optimizer = keras.optimizers.Adam(
-            learning_rate=config.learning_rate, clipnorm=config.clip_norm or None
+            learning_rate=config.learning_rate,
+            global_clipnorm=config.clip_norm or None,
+            clipvalue=config.clip_value or None,
         )
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     tracker.log_params(run_id, {"model.parameters": model.count_params()})

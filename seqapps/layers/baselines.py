@@ -7,10 +7,8 @@ import keras
 from seqapps.archs import EncoderSettings
 
 
-def bag_of_words(inputs, settings: EncoderSettings, *, return_sequences: bool):
+def bag_of_words(inputs, settings: EncoderSettings, *, kind: str):
     """Masked mean over time, then a ReLU layer: sees which tokens occur, not their order."""
-    if return_sequences:
-        raise ValueError("the bow baseline produces one vector per sequence, not one per step")
     x = keras.layers.GlobalAveragePooling1D(name="bow_mean")(inputs)
     x = keras.layers.Dense(settings.units, activation="relu", name="bow_dense")(x)
     if settings.dropout:

@@ -11,7 +11,7 @@ import warnings
 
 import keras
 
-from seqapps.archs import EncoderSettings
+from seqapps.archs import EncoderSettings, returns_sequences
 
 _warned_recurrent_dropout = False
 
@@ -72,43 +72,43 @@ def stack(
     return x
 
 
-def rnn(inputs, settings: EncoderSettings, *, return_sequences: bool):
+def rnn(inputs, settings: EncoderSettings, *, kind: str):
     """SimpleRNN encoder."""
     return stack(
-        inputs, settings, cell="rnn", bidirectional=False, return_sequences=return_sequences
+        inputs, settings, cell="rnn", bidirectional=False, return_sequences=returns_sequences(kind)
     )
 
 
-def lstm(inputs, settings: EncoderSettings, *, return_sequences: bool):
+def lstm(inputs, settings: EncoderSettings, *, kind: str):
     """LSTM encoder."""
     return stack(
-        inputs, settings, cell="lstm", bidirectional=False, return_sequences=return_sequences
+        inputs, settings, cell="lstm", bidirectional=False, return_sequences=returns_sequences(kind)
     )
 
 
-def gru(inputs, settings: EncoderSettings, *, return_sequences: bool):
+def gru(inputs, settings: EncoderSettings, *, kind: str):
     """GRU encoder."""
     return stack(
-        inputs, settings, cell="gru", bidirectional=False, return_sequences=return_sequences
+        inputs, settings, cell="gru", bidirectional=False, return_sequences=returns_sequences(kind)
     )
 
 
-def birnn(inputs, settings: EncoderSettings, *, return_sequences: bool):
+def birnn(inputs, settings: EncoderSettings, *, kind: str):
     """Bidirectional SimpleRNN encoder."""
     return stack(
-        inputs, settings, cell="rnn", bidirectional=True, return_sequences=return_sequences
+        inputs, settings, cell="rnn", bidirectional=True, return_sequences=returns_sequences(kind)
     )
 
 
-def bilstm(inputs, settings: EncoderSettings, *, return_sequences: bool):
+def bilstm(inputs, settings: EncoderSettings, *, kind: str):
     """Bidirectional LSTM encoder."""
     return stack(
-        inputs, settings, cell="lstm", bidirectional=True, return_sequences=return_sequences
+        inputs, settings, cell="lstm", bidirectional=True, return_sequences=returns_sequences(kind)
     )
 
 
-def bigru(inputs, settings: EncoderSettings, *, return_sequences: bool):
+def bigru(inputs, settings: EncoderSettings, *, kind: str):
     """Bidirectional GRU encoder."""
     return stack(
-        inputs, settings, cell="gru", bidirectional=True, return_sequences=return_sequences
+        inputs, settings, cell="gru", bidirectional=True, return_sequences=returns_sequences(kind)
     )

@@ -72,7 +72,7 @@ def test_single_class(bad, workdir):
 
 def test_unknown_set_key(bad):
     line = bad("sentiment", "--set", "colour=red")
-    assert "--set colour: task 'sentiment' has no such option; allowed:" in line
+    assert "--set colour: task 'sentiment' have no such option; allowed:" in line
 
 
 def test_malformed_config_yaml(bad, workdir):
