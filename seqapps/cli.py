@@ -152,7 +152,7 @@ def cli():
     "set_pairs",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Task option (repeatable; see `seqapps tasks -v`).",
+    help="Task or arch option (repeatable; see `seqapps tasks -v`, `seqapps archs -v`).",
 )
 @click.option(
     "--config",
@@ -252,20 +252,27 @@ def tasks(verbose):
 
 
 @cli.command()
-def archs():
+@click.option("-v", "--verbose", is_flag=True, help="Also list each arch's --set options.")
+def archs(verbose):
     """List architectures: name, the task kinds each serves, fused GPU kernel, summary."""
     rows = registry.list_archs()
     width = max((len(row.record.name) for row in rows), default=4)
     click.echo(f"{'name':<{width}}  {'kinds':<47}  {'cuDNN':<5}  summary")
     for row in rows:
         if row.obj is None:
-            click.echo(
-                f"{row.record.name:<{width}}  BROKEN ({row.record.distribution}): {row.problem}"
-            )
+            origin = row.record.distribution
+            click.echo(f"{row.record.name:<{width}}  BROKEN ({origin}): {row.problem}")
             continue
         arch = row.obj
         fused = "yes" if arch.fused_gpu_kernel else "no"
-        click.echo(f"{arch.name:<{width}}  {', '.join(arch.kinds):<47}  {fused:<5}  {arch.summary}")
+        kinds = ", ".join(arch.kinds)
+        click.echo(f"{arch.name:<{width}}  {kinds:<47}  {fused:<5}  {arch.summary}")
+        if verbose:
+            pad = " " * (width + 2)
+            if not arch.masks:
+                click.echo(f"{pad}ignores padding masks: padded steps can change its output")
+            for key, default in arch.options.items():
+                click.echo(f"{pad}--set {key}={default}  {arch.option_help.get(key, '')}".rstrip())
 
 
 @cli.command()

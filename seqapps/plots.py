@@ -48,3 +48,19 @@ def confusion_matrix(matrix: np.ndarray, labels: Sequence[str], title: str = "Co
     axis.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def attention_weights(sentences: Sequence[Sequence[str]], weights: Sequence[Sequence[float]]):
+    """One heat strip per example: how much attention each token received."""
+    rows = len(sentences)
+    longest = max((len(words) for words in sentences), default=1)
+    figure, axes = plt.subplots(rows, 1, figsize=(max(6, 0.7 * longest), 1.1 * rows + 0.6))
+    axes = np.atleast_1d(axes)
+    for axis, words, row in zip(axes, sentences, weights):
+        values = np.asarray(row[: len(words)])[None, :]
+        axis.imshow(values, cmap="Oranges", aspect="auto", vmin=0.0, vmax=max(values.max(), 1e-6))
+        axis.set_xticks(range(len(words)), words, rotation=30, ha="right", fontsize=8)
+        axis.set_yticks([])
+    figure.suptitle("Attention weights per token")
+    figure.tight_layout()
+    return figure

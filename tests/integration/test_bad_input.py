@@ -33,6 +33,12 @@ def test_unknown_arch(bad):
     assert "unknown arch 'bilstn'; available: " in bad("sentiment", "--arch", "bilstn")
 
 
+def test_arch_that_cannot_serve_the_task_names_those_that_can(bad):
+    line = bad("sentiment", "--arch", "seq2seq")
+    assert "--arch seq2seq: cannot serve task 'sentiment' (many-to-one); archs that fit:" in line
+    assert "bilstm" in line and "esn" in line and "seq2seq," not in line
+
+
 def test_missing_data_file(bad, workdir):
     assert "--data nothere.csv: no such file" in bad("sentiment", "--data", "nothere.csv")
 
@@ -72,7 +78,7 @@ def test_single_class(bad, workdir):
 
 def test_unknown_set_key(bad):
     line = bad("sentiment", "--set", "colour=red")
-    assert "--set colour: task 'sentiment' have no such option; allowed:" in line
+    assert "--set colour: task 'sentiment' and arch 'bilstm' have no such option; allowed:" in line
 
 
 def test_malformed_config_yaml(bad, workdir):

@@ -1,4 +1,4 @@
-"""A task from a separately installed distribution is found, listed and trained."""
+"""A task and an arch from a separately installed distribution are found, listed, trained."""
 
 import os
 import subprocess
@@ -59,6 +59,18 @@ def test_installed_third_party_task_is_listed_and_runs(tmp_path):
     assert run.info.status == "FINISHED"
     assert run.data.params["arch"] == "gru"
     assert 0.0 <= run.data.metrics["test_accuracy"] <= 1.0
+
+    archs = seqapps(["archs"], site, tmp_path)
+    assert any(
+        x.startswith("lngru ") and "layer normalization" in x for x in archs.stdout.splitlines()
+    )
+    with_arch = seqapps(
+        ["run", "majority", "--arch", "lngru", "--epochs", "1", "-q", "--tracking-uri", uri],
+        site,
+        tmp_path,
+    )
+    assert with_arch.returncode == 0, with_arch.stderr
+    assert "model: lngru" in with_arch.stdout
 
     predicted = seqapps(
         ["predict", run.info.run_id, "1 1 1 1 1 1 1 1 1 1 1 1 1 1 -1", "--tracking-uri", uri],

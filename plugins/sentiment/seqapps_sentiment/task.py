@@ -205,11 +205,31 @@ class SentimentTask(Task):
                 self.test_texts[:SAMPLES_LOGGED], self.test_targets, predicted, probabilities
             )
         ]
+        figures = {"confusion_matrix": plots.confusion_matrix(matrix, classes)}
+        attention = self._attention_figure(model, data)
+        if attention is not None:
+            figures["attention_weights"] = attention
         return Report(
             metrics={"macro_f1": macro_f1(matrix)},
-            figures={"confusion_matrix": plots.confusion_matrix(matrix, classes)},
+            figures=figures,
             texts={"samples.json": json.dumps(samples, indent=2)},
         )
+
+    def _attention_figure(self, model, data, examples: int = 6):
+        """Where an attention arch looked in the first test texts (None for other archs)."""
+        import keras
+
+        from seqapps import plots
+        from seqapps.layers.attention import LAYER_NAME
+
+        if LAYER_NAME not in {layer.name for layer in model.layers}:
+            return None
+        probe = keras.Model(model.inputs, model.get_layer(LAYER_NAME).output[1])
+        tokens = np.stack([x for x, _ in data.test.take(examples).as_numpy_iterator()])
+        weights = probe.predict(tokens, verbose=0)
+        vocabulary = self.vectorizer.get_vocabulary()
+        sentences = [[vocabulary[i] for i in row if i != 0] for row in tokens]
+        return plots.attention_weights(sentences, weights)
 
     def export_model(self, model, data):
         """Strings in, class probabilities out: the fitted vectorizer in front of the model."""

@@ -1,0 +1,10 @@
+"""Example third-party architecture: described here without importing Keras."""
+
+from seqapps.archs import Arch
+
+LNGRU = Arch(
+    name="lngru",
+    summary="Example plugin: GRU followed by layer normalization",
+    kinds=("many-to-one", "tagging", "forecasting", "generation"),
+    factory="seqapps_majority.layers:lngru",  # imported only when a run uses it
+)

@@ -1,0 +1,77 @@
+"""Train every architecture that fits a task on the same data and print a comparison table.
+
+    python pipelines/compare_archs.py sentiment
+    python pipelines/compare_archs.py sentiment --epochs 3 --max-samples 1000 --archs lstm,bow
+
+Each architecture is an ordinary `seqapps run` (same seed, data and settings), logged to
+MLflow in the experiment `<task>-archs`, so the runs also compare side by side in the UI.
+"""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from seqapps import config as config_module
+from seqapps import registry, training
+
+
+def compare(task: str, archs: list[str] | None = None, echo=click.echo, **flags) -> list[dict]:
+    """Run ``task`` once per arch; return one row per arch with its test metrics and cost."""
+    task_cls = registry.load_task(task)
+    names = archs or registry.archs_for_kind(task_cls.arch_kind())
+    flags.setdefault("experiment", f"{task}-archs")
+    rows = []
+    for index, arch in enumerate(names, 1):
+        echo(f"[{index}/{len(names)}] {task} --arch {arch}")
+        settings = {**flags, "arch": arch, "run_name": f"{task}-{arch}"}
+        resolved = config_module.resolve(task_cls, settings, load_arch=registry.load_arch)
+        started = time.perf_counter()
+        result = training.run(task_cls, resolved, echo=lambda _line: None)
+        seconds = time.perf_counter() - started
+        rows.append({"arch": arch, "seconds": seconds, "run_id": result.run_id, **result.metrics})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    """A plain-text table of the test metrics, best first by the first test metric."""
+    metrics = sorted({k for row in rows for k in row if k.startswith("test_") and k != "test_loss"})
+    headline = metrics[0] if metrics else "test_loss"
+    ordered = sorted(rows, key=lambda row: -row.get(headline, float("-inf")))
+    header = ["arch", *metrics, "test_loss", "epochs", "seconds", "run id"]
+    lines = [header]
+    for row in ordered:
+        lines.append(
+            [
+                row["arch"],
+                *(f"{row.get(m, float('nan')):.4f}" for m in metrics),
+                f"{row.get('test_loss', float('nan')):.4f}",
+                f"{row.get('epochs_trained', 0):.0f}",
+                f"{row['seconds']:.1f}",
+                row["run_id"],
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+
+
+@click.command()
+@click.argument("task")
+@click.option("--archs", help="Comma-separated archs. [default: every arch that fits the task]")
+@click.option("--epochs", type=int)
+@click.option("--max-samples", type=int)
+@click.option("--units", type=int)
+@click.option("--seed", type=int)
+@click.option("--tracking-uri")
+@click.option("--experiment", help="[default: <task>-archs]")
+def main(task, archs, **flags):
+    """Train TASK with every fitting architecture and print the comparison."""
+    flags = {k: v for k, v in flags.items() if v is not None}
+    flags["verbose"] = 0
+    rows = compare(task, archs.split(",") if archs else None, **flags)
+    click.echo(table(rows))
+
+
+if __name__ == "__main__":
+    main()
