@@ -30,7 +30,11 @@ def compare(task: str, archs: list[str] | None = None, echo=click.echo, **flags)
         started = time.perf_counter()
         result = training.run(task_cls, resolved, echo=lambda _line: None)
         seconds = time.perf_counter() - started
-        rows.append({"arch": arch, "seconds": seconds, "run_id": result.run_id, **result.metrics})
+        parameters = int(result.params.get("model.parameters", 0))
+        rows.append(
+            {"arch": arch, "seconds": seconds, "parameters": parameters, "run_id": result.run_id}
+            | result.metrics
+        )
     return rows
 
 
@@ -39,7 +43,7 @@ def table(rows: list[dict]) -> str:
     metrics = sorted({k for row in rows for k in row if k.startswith("test_") and k != "test_loss"})
     headline = metrics[0] if metrics else "test_loss"
     ordered = sorted(rows, key=lambda row: -row.get(headline, float("-inf")))
-    header = ["arch", *metrics, "test_loss", "epochs", "seconds", "run id"]
+    header = ["arch", *metrics, "test_loss", "params", "epochs", "seconds", "run id"]
     lines = [header]
     for row in ordered:
         lines.append(
@@ -47,6 +51,7 @@ def table(rows: list[dict]) -> str:
                 row["arch"],
                 *(f"{row.get(m, float('nan')):.4f}" for m in metrics),
                 f"{row.get('test_loss', float('nan')):.4f}",
+                f"{row['parameters']:,}",
                 f"{row.get('epochs_trained', 0):.0f}",
                 f"{row['seconds']:.1f}",
                 row["run_id"],

@@ -40,6 +40,8 @@ class EncoderSettings:
     l1: float = 0.0
     l2: float = 0.0
     seed: int = 42
+    #: Carry recurrent state across batches (truncated BPTT); needs a fixed batch size.
+    stateful: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def option(self, arch: Arch, key: str) -> Any:
@@ -58,6 +60,8 @@ class Arch:
     fused_gpu_kernel: bool = False
     #: False when padded steps can change the result (the arch ignores masks).
     masks: bool = True
+    #: True when it can carry state across batches (truncated BPTT over chunks).
+    stateful: bool = False
     #: Options settable with --set key=value, with defaults (typed by the default).
     options: Mapping[str, Any] = field(default_factory=dict)
     option_help: Mapping[str, str] = field(default_factory=dict)
@@ -92,7 +96,11 @@ _SEQUENCE_KINDS = (MANY_TO_ONE, TAGGING, FORECASTING, GENERATION)
 _BIDIRECTIONAL_KINDS = (MANY_TO_ONE, TAGGING, FORECASTING)
 
 RNN = Arch(
-    "rnn", "Elman SimpleRNN (tanh), stackable", _SEQUENCE_KINDS, "seqapps.layers.recurrent:rnn"
+    "rnn",
+    "Elman SimpleRNN (tanh), stackable",
+    _SEQUENCE_KINDS,
+    "seqapps.layers.recurrent:rnn",
+    stateful=True,
 )
 LSTM = Arch(
     "lstm",
@@ -100,6 +108,7 @@ LSTM = Arch(
     _SEQUENCE_KINDS,
     "seqapps.layers.recurrent:lstm",
     fused_gpu_kernel=True,
+    stateful=True,
 )
 GRU = Arch(
     "gru",
@@ -107,6 +116,7 @@ GRU = Arch(
     _SEQUENCE_KINDS,
     "seqapps.layers.recurrent:gru",
     fused_gpu_kernel=True,
+    stateful=True,
 )
 BIRNN = Arch(
     "birnn",
@@ -139,6 +149,7 @@ ESN = Arch(
     "Echo state network: fixed sparse random reservoir, only the readout learns",
     _SEQUENCE_KINDS,
     "seqapps.layers.reservoir:esn",
+    stateful=True,
     options={
         "reservoir_size": 0,
         "spectral_radius": 0.9,

@@ -102,6 +102,15 @@ class Task(abc.ABC):
     def load_data(self, config: RunConfig) -> DataBundle:
         """Read the source named by ``config.data`` into unbatched splits and a Spec."""
 
+    def truncated_bptt(self, config: RunConfig) -> int | None:
+        """Chunk length when this run trains statefully over chunks of one long sequence.
+
+        A task that opts in returns the chunk length and arranges its training split with
+        ``seqapps.data.chunking.parallel_streams``; the core then keeps batch order, uses a
+        fixed batch size, and resets recurrent state at the start of every epoch.
+        """
+        return None
+
     def batch(self, dataset: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
         """Group examples into batches; tasks with ragged inputs pad or bucket here."""
         return dataset.batch(batch_size)

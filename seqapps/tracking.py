@@ -7,6 +7,7 @@ MLflow's process-global "active run" or ``set_experiment`` (both race between pr
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,6 +68,9 @@ class Tracker:
     def __init__(self, tracking_uri: str | None = None):
         from mlflow import MlflowClient
 
+        # Creating a fresh sqlite store logs schema migrations at INFO: not the user's concern.
+        for name in ("mlflow.store.db.utils", "alembic.runtime.migration"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.uri = resolve_tracking_uri(tracking_uri)
         if self.uri.startswith("sqlite:///"):
             _check_sqlite_location(self.uri)

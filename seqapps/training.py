@@ -39,11 +39,13 @@ class RunResult:
     tracking_uri: str
     metrics: dict[str, float]
     summary: list[str] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
 
 
-def encoder_settings(config: RunConfig) -> EncoderSettings:
-    """The arch-level settings of a run config."""
+def encoder_settings(config: RunConfig, stateful: bool = False) -> EncoderSettings:
+    """The arch-level settings of a run config (``stateful`` for truncated BPTT)."""
     return EncoderSettings(
+        stateful=stateful,
         units=config.units,
         layers=config.layers,
         dropout=config.dropout,
@@ -55,7 +57,7 @@ def encoder_settings(config: RunConfig) -> EncoderSettings:
     )
 
 
-def check_arch(task_cls, arch_name: str):
+def check_arch(task_cls, arch_name: str, stateful: bool = False):
     """Load the arch and make sure it can serve this task, naming the archs that can."""
     arch = registry.load_arch(arch_name)
     kind = task_cls.arch_kind()
@@ -64,6 +66,14 @@ def check_arch(task_cls, arch_name: str):
         raise ConfigError(
             f"--arch {arch_name}: cannot serve task {task_cls.name!r} ({kind}); "
             f"archs that fit: {fitting}"
+        )
+    if stateful and not arch.stateful:
+        fitting = ", ".join(
+            name for name in registry.archs_for_kind(kind) if registry.load_arch(name).stateful
+        )
+        raise ConfigError(
+            f"--arch {arch_name}: cannot carry state across chunks (truncated BPTT); "
+            f"archs that can: {fitting}"
         )
     return arch
 
@@ -77,9 +87,15 @@ def _seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _input_pipeline(task, data, config: RunConfig, global_batch: int):
+def _input_pipeline(task, data, config: RunConfig, global_batch: int, stateful: bool):
     import tensorflow as tf
 
+    if stateful:
+        # Row j of each batch continues row j of the previous one: keep order and size.
+        train = data.train.batch(global_batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+        validation = data.validation.batch(global_batch, drop_remainder=True)
+        test = data.test.batch(global_batch, drop_remainder=True)
+        return train, validation.prefetch(tf.data.AUTOTUNE), test.prefetch(tf.data.AUTOTUNE)
     buffer = min(max(data.sizes.get("train", 1), 1), 50_000)
     train = data.train.cache().shuffle(buffer, seed=config.seed, reshuffle_each_iteration=True)
     train = task.batch(train, global_batch).prefetch(tf.data.AUTOTUNE)
@@ -92,7 +108,35 @@ def _epoch_metric_name(key: str) -> str:
     return key if key.startswith("val_") else f"train_{key}"
 
 
-def _callbacks(tracker: Tracker, run_id: str, checkpoint: Path, config: RunConfig):
+def _stateful_layers(model):
+    """Every stateful recurrent layer in ``model``, nested models included."""
+    for layer in getattr(model, "layers", []):
+        if getattr(layer, "stateful", False) and hasattr(layer, "reset_state"):
+            yield layer
+        yield from _stateful_layers(layer)
+
+
+def _reset_state_callback(keras):
+    class ResetRecurrentState(keras.callbacks.Callback):
+        """Start every epoch, and every evaluation, from a zero recurrent state."""
+
+        def _reset(self):
+            for layer in _stateful_layers(self.model):
+                layer.reset_state()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._reset()
+
+        def on_test_begin(self, logs=None):
+            self._reset()
+
+        def on_predict_begin(self, logs=None):
+            self._reset()
+
+    return ResetRecurrentState()
+
+
+def _callbacks(tracker: Tracker, run_id: str, checkpoint: Path, config: RunConfig, stateful: bool):
     import keras
 
     class EpochMetricsToMlflow(keras.callbacks.Callback):
@@ -109,6 +153,8 @@ def _callbacks(tracker: Tracker, run_id: str, checkpoint: Path, config: RunConfi
         ),
         EpochMetricsToMlflow(),
     ]
+    if stateful:
+        callbacks.insert(0, _reset_state_callback(keras))
     if config.patience:
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience)
@@ -147,7 +193,8 @@ def save_model(model, metadata: dict[str, Any], directory: Path) -> Path:
 
 def run(task_cls, config: RunConfig, echo: Callable[[str], None] = print) -> RunResult:
     """Train, evaluate and log one run of ``task_cls`` as described by ``config``."""
-    arch = check_arch(task_cls, config.arch)
+    chunk = task_cls().truncated_bptt(config)
+    arch = check_arch(task_cls, config.arch, stateful=chunk is not None)
     tracker = Tracker(config.tracking_uri)
     experiment_name = config.experiment or config.task
     experiment_id = tracker.experiment_id(experiment_name)
@@ -177,7 +224,7 @@ def run(task_cls, config: RunConfig, echo: Callable[[str], None] = print) -> Run
     echo(f"MLflow run {run_id} in experiment {experiment_name!r} ({tracker.uri})")
     try:
         result = _train_and_log(
-            task, arch, config, data, strategy, tracker, run_id, experiment_id, keras, echo
+            task, arch, config, data, strategy, tracker, run_id, experiment_id, keras, echo, chunk
         )
     except KeyboardInterrupt:
         tracker.fail(run_id, "interrupted by the user (Ctrl-C)", status="KILLED")
@@ -191,7 +238,9 @@ def run(task_cls, config: RunConfig, echo: Callable[[str], None] = print) -> Run
     return result
 
 
-def _train_and_log(task, arch, config, data, strategy, tracker, run_id, experiment_id, keras, echo):
+def _train_and_log(
+    task, arch, config, data, strategy, tracker, run_id, experiment_id, keras, echo, chunk
+):
     global_batch = config.batch_size * strategy.replicas
     params = config.as_params()
     params.update(
@@ -203,13 +252,15 @@ def _train_and_log(task, arch, config, data, strategy, tracker, run_id, experime
             "replicas": strategy.replicas,
             "devices": ",".join(strategy.devices),
             "global_batch_size": global_batch,
+            "tbptt_chunk": chunk or "",
             **_versions(),
         }
     )
     tracker.log_params(run_id, params)
     tracker.log_text(run_id, config.to_yaml(), "config.yaml")
 
-    train, validation, test = _input_pipeline(task, data, config, global_batch)
+    stateful = chunk is not None
+    train, validation, test = _input_pipeline(task, data, config, global_batch, stateful)
     with strategy.strategy.scope():
         model = task.build_model(data.spec, arch, config)
         loss, metrics = task.loss_and_metrics(data.spec)
@@ -219,7 +270,8 @@ def _train_and_log(task, arch, config, data, strategy, tracker, run_id, experime
             clipvalue=config.clip_value or None,
         )
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    tracker.log_params(run_id, {"model.parameters": model.count_params()})
+    params["model.parameters"] = model.count_params()
+    tracker.log_params(run_id, {"model.parameters": params["model.parameters"]})
     echo(f"model: {arch.name}, {model.count_params():,} parameters")
 
     with tempfile.TemporaryDirectory(prefix="seqapps-") as scratch:
@@ -231,7 +283,7 @@ def _train_and_log(task, arch, config, data, strategy, tracker, run_id, experime
             train,
             validation_data=validation,
             epochs=config.epochs,
-            callbacks=_callbacks(tracker, run_id, checkpoint, config),
+            callbacks=_callbacks(tracker, run_id, checkpoint, config, stateful),
             verbose=_keras_verbosity(config),
             shuffle=False,  # the input pipeline already shuffles, with the run's seed
         ).history
@@ -242,7 +294,8 @@ def _train_and_log(task, arch, config, data, strategy, tracker, run_id, experime
             model.load_weights(checkpoint)  # the epoch with the best validation loss
         best_epoch = _best_epoch(history)
 
-        evaluated = model.evaluate(test, verbose=0, return_dict=True)
+        resets = [_reset_state_callback(keras)] if stateful else []
+        evaluated = model.evaluate(test, verbose=0, return_dict=True, callbacks=resets)
         report = task.report(model, data, config)
         final = {f"test_{k}": float(v) for k, v in evaluated.items()}
         final.update({f"test_{k}": float(v) for k, v in report.metrics.items()})
@@ -281,7 +334,8 @@ def _train_and_log(task, arch, config, data, strategy, tracker, run_id, experime
         *report.summary,
         f"view: {ui_command(tracker.uri)}",
     ]
-    return RunResult(run_id, experiment_id, tracker.uri, final, summary)
+    logged = {key: str(value) for key, value in params.items()}
+    return RunResult(run_id, experiment_id, tracker.uri, final, summary, logged)
 
 
 def _finite(value: float) -> bool:

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from seqapps.archs import GENERATION, EncoderSettings, returns_sequences
+from seqapps.layers.regularization import kernel_regularizer
 
 
 @keras.saving.register_keras_serializable(package="seqapps")
@@ -34,7 +35,12 @@ def conv1d(inputs, settings: EncoderSettings, *, kind: str):
     x = ZeroPadding(name="conv_zero_padding")(inputs)
     for index in range(settings.layers):
         x = keras.layers.Conv1D(
-            settings.units, width, padding=padding, activation="relu", name=f"conv_{index + 1}"
+            settings.units,
+            width,
+            padding=padding,
+            activation="relu",
+            kernel_regularizer=kernel_regularizer(settings),
+            name=f"conv_{index + 1}",
         )(x)
         if settings.dropout:
             x = keras.layers.Dropout(settings.dropout, name=f"conv_{index + 1}_dropout")(x)

@@ -12,14 +12,9 @@ import warnings
 import keras
 
 from seqapps.archs import EncoderSettings, returns_sequences
+from seqapps.layers.regularization import kernel_regularizer
 
 _warned_recurrent_dropout = False
-
-
-def _regularizer(settings: EncoderSettings):
-    if settings.l1 or settings.l2:
-        return keras.regularizers.L1L2(l1=settings.l1, l2=settings.l2)
-    return None
 
 
 def _warn_recurrent_dropout(settings: EncoderSettings) -> None:
@@ -37,8 +32,9 @@ def _recurrent_layer(cell: str, settings: EncoderSettings, return_sequences: boo
         units=settings.units,
         return_sequences=return_sequences,
         recurrent_dropout=settings.recurrent_dropout,
-        kernel_regularizer=_regularizer(settings),
-        recurrent_regularizer=_regularizer(settings),
+        stateful=settings.stateful,
+        kernel_regularizer=kernel_regularizer(settings),
+        recurrent_regularizer=kernel_regularizer(settings),
         name=name,
     )
     if cell == "lstm":
@@ -54,6 +50,8 @@ def stack(
     inputs, settings: EncoderSettings, *, cell: str, bidirectional: bool, return_sequences: bool
 ):
     """Apply ``settings.layers`` recurrent layers of ``cell``, with dropout between them."""
+    if bidirectional and settings.stateful:
+        raise ValueError("bidirectional layers cannot carry state across chunks (stateful)")
     _warn_recurrent_dropout(settings)
     x = inputs
     prefix = ("bi" if bidirectional else "") + cell

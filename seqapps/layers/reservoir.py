@@ -133,7 +133,9 @@ def esn(inputs, settings: EncoderSettings, *, kind: str):
         seed=settings.seed,
         name="reservoir_cell",
     )
-    x = keras.layers.RNN(cell, return_sequences=returns_sequences(kind), name="reservoir")(inputs)
+    x = keras.layers.RNN(
+        cell, return_sequences=returns_sequences(kind), stateful=settings.stateful, name="reservoir"
+    )(inputs)
     if settings.dropout:
         x = keras.layers.Dropout(settings.dropout, name="reservoir_dropout")(x)
     return x

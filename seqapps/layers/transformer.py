@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from seqapps.archs import GENERATION, EncoderSettings, returns_sequences
+from seqapps.layers.regularization import kernel_regularizer
 
 
 @keras.saving.register_keras_serializable(package="seqapps")
@@ -95,8 +96,15 @@ def transformer(inputs, settings: EncoderSettings, *, kind: str):
         x = keras.layers.LayerNormalization(name=f"{name}_norm_1")(
             keras.layers.Add()([x, attended])
         )
-        hidden = keras.layers.Dense(2 * settings.units, activation="relu", name=f"{name}_mlp_1")(x)
-        hidden = keras.layers.Dense(settings.units, name=f"{name}_mlp_2")(hidden)
+        hidden = keras.layers.Dense(
+            2 * settings.units,
+            activation="relu",
+            kernel_regularizer=kernel_regularizer(settings),
+            name=f"{name}_mlp_1",
+        )(x)
+        hidden = keras.layers.Dense(
+            settings.units, kernel_regularizer=kernel_regularizer(settings), name=f"{name}_mlp_2"
+        )(hidden)
         if settings.dropout:
             hidden = keras.layers.Dropout(settings.dropout, name=f"{name}_dropout")(hidden)
         x = keras.layers.LayerNormalization(name=f"{name}_norm_2")(keras.layers.Add()([x, hidden]))

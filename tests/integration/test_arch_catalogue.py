@@ -165,3 +165,16 @@ def test_seq2seq_greedy_decoding_learns_to_reverse():
     decoded = greedy_decode(model, source[:16], start_id=1, end_id=2, max_length=8)
     exact = np.mean([(row[:6] == want).all() for row, want in zip(decoded, target[:16])])
     assert exact >= 0.75, decoded[:4]
+
+
+@pytest.mark.parametrize(
+    "arch_name", ["rnn", "lstm", "gru", "bilstm", "bow", "conv1d", "transformer"]
+)
+def test_l1_l2_penalties_reach_the_encoder(arch_name):
+    inputs = keras.Input((STEPS, FEATURES))
+    plain = keras.Model(inputs, ARCHS[arch_name].build_encoder(inputs, SETTINGS, MANY_TO_ONE))
+    assert not plain.losses
+    penalised = EncoderSettings(units=8, layers=2, l1=1e-3, l2=1e-2)
+    inputs = keras.Input((STEPS, FEATURES))
+    model = keras.Model(inputs, ARCHS[arch_name].build_encoder(inputs, penalised, MANY_TO_ONE))
+    assert model.losses and float(sum(keras.ops.convert_to_numpy(x) for x in model.losses)) > 0

@@ -22,7 +22,12 @@ def load_script():
 def test_every_many_to_one_arch_runs_sentiment_and_is_tabulated(tracking_uri):
     script = load_script()
     rows = script.compare(
-        "sentiment", epochs=1, max_samples=200, units=8, verbose=0, tracking_uri=tracking_uri,
+        "sentiment",
+        epochs=1,
+        max_samples=200,
+        units=8,
+        verbose=0,
+        tracking_uri=tracking_uri,
         echo=lambda _line: None,
     )
     expected = registry.archs_for_kind("many-to-one")
