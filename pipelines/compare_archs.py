@@ -15,6 +15,7 @@ import click
 
 from seqapps import config as config_module
 from seqapps import registry, training
+from seqapps.exceptions import SeqappsError
 
 
 def compare(task: str, archs: list[str] | None = None, echo=click.echo, **flags) -> list[dict]:
@@ -28,7 +29,14 @@ def compare(task: str, archs: list[str] | None = None, echo=click.echo, **flags)
         settings = {**flags, "arch": arch, "run_name": f"{task}-{arch}"}
         resolved = config_module.resolve(task_cls, settings, load_arch=registry.load_arch)
         started = time.perf_counter()
-        result = training.run(task_cls, resolved, echo=lambda _line: None)
+        try:
+            result = training.run(task_cls, resolved, echo=lambda _line: None)
+        except SeqappsError as error:  # one failing arch must not end the comparison
+            echo(f"    failed: {error}")
+            rows.append(
+                {"arch": arch, "seconds": time.perf_counter() - started, "failed": str(error)}
+            )
+            continue
         seconds = time.perf_counter() - started
         parameters = int(result.params.get("model.parameters", 0))
         rows.append(
@@ -46,6 +54,9 @@ def table(rows: list[dict]) -> str:
     header = ["arch", *metrics, "test_loss", "params", "epochs", "seconds", "run id"]
     lines = [header]
     for row in ordered:
+        if "failed" in row:
+            lines.append([row["arch"], "FAILED", *[""] * (len(header) - 2)])
+            continue
         lines.append(
             [
                 row["arch"],

@@ -64,3 +64,32 @@ def attention_weights(sentences: Sequence[Sequence[str]], weights: Sequence[Sequ
     figure.suptitle("Attention weights per token")
     figure.tight_layout()
     return figure
+
+
+def forecast_vs_actual(dates, actual, forecast, persistence, name: str = "value"):
+    """Actual values over the test period with the model's and persistence's forecasts."""
+    figure, axis = plt.subplots(figsize=(10, 4))
+    axis.plot(dates, actual, label="actual", color="black", linewidth=1.2)
+    axis.plot(dates, forecast, label="model", linewidth=1.0)
+    axis.plot(dates, persistence, label="persistence", linewidth=1.0, linestyle="--", alpha=0.8)
+    axis.set_title(f"{name}: one-step-ahead forecasts on the test period")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    return figure
+
+
+def error_by_step(errors: dict[str, Sequence[float]]):
+    """RMSE at each forecast step, one line per forecaster."""
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for name, values in errors.items():
+        steps = np.arange(1, len(values) + 1)
+        axis.plot(steps, values, marker="o", label=name)
+    axis.set_xlabel("steps ahead")
+    axis.set_ylabel("RMSE")
+    axis.set_title("Error by forecast step")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,349 @@
+"""Stock forecasting: a window of daily history in, the next `horizon` prices out.
+
+    seqapps run stock --arch lstm
+    seqapps run stock --data prices.csv --set features=Close,Volume --set horizon=5
+    seqapps predict RUN_ID prices.csv
+
+Every run is judged against the persistence ("tomorrow equals today") and drift baselines
+on the same test windows, and says plainly whether the model beats persistence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from seqapps.data.sources import existing_file, fingerprint_file, fingerprint_rows, parse_source
+from seqapps.data.timeseries import (
+    Scaler,
+    Series,
+    read_series,
+    split_points,
+    window_origins,
+    windows_dataset,
+)
+from seqapps.exceptions import DataError, UserInputError
+from seqapps.runtime import import_tensorflow
+from seqapps.task import DataBundle, Report, Spec, Task
+from seqapps_stock import evaluation, sample
+
+TRANSFORMS = ("log_return", "price")
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class Prepared:
+    """A series turned into model rows: transformed inputs/targets, prices, splits, scalers."""
+
+    def __init__(self, series: Series, options: dict[str, Any]):
+        self.targets = _names(options["target"])
+        self.features = _names(options["features"]) or self.targets
+        self.transform = options["target_transform"]
+        self.window, self.horizon = options["window"], options["horizon"]
+        if self.transform not in TRANSFORMS:
+            raise DataError(
+                f"--set target_transform={self.transform}: expected log_return or price"
+            )
+        if self.window < 1 or self.horizon < 1:
+            raise DataError("--set window and --set horizon must be at least 1")
+        features = series.matrix(self.features)
+        prices = series.matrix(self.targets)
+        if self.transform == "log_return":
+            for name, column in zip(self.features + self.targets, np.hstack([features, prices]).T):
+                if (column <= 0).any():
+                    raise DataError(
+                        f"--data {series.source}: column {name!r} has values <= 0; log returns "
+                        "need positive values (use --set target_transform=price)"
+                    )
+            # Row t holds the change from t-1 to t, so the first date has no row.
+            inputs, outputs = np.diff(np.log(features), axis=0), np.diff(np.log(prices), axis=0)
+            self.offset = 1
+        else:
+            inputs, outputs = features, prices
+            self.offset = 0
+        self.date_column = options["date_column"]
+        #: Raw target prices; model row t is raw row t + offset.
+        self.raw_prices, self.raw_dates = prices, series.dates
+        steps = len(inputs)
+        self.validation_start, self.test_start = split_points(
+            steps, options["validation_fraction"], options["test_fraction"]
+        )
+        needed = self.window + self.horizon
+        test_steps, validation_steps = (
+            steps - self.test_start,
+            self.test_start - self.validation_start,
+        )
+        if (
+            self.validation_start < needed
+            or validation_steps < self.horizon
+            or test_steps < self.horizon
+        ):
+            raise DataError(
+                f"--data {series.source}: {len(series)} rows are too few for window {self.window} "
+                f"+ horizon {self.horizon} with validation and test splits; use a longer "
+                "history or a smaller --set window/horizon"
+            )
+        # Scalers see only rows before the training cut-off.
+        self.input_scaler = Scaler.fit(inputs[: self.validation_start])
+        self.output_scaler = Scaler.fit(outputs[: self.validation_start])
+        self.inputs = self.input_scaler.transform(inputs)
+        self.outputs = self.output_scaler.transform(outputs)
+
+    def origins(self, split: str) -> np.ndarray:
+        """Forecast origins whose targets lie entirely inside ``split``."""
+        bounds = {
+            "train": (0, self.validation_start),
+            "validation": (self.validation_start - 1, self.test_start),
+            "test": (self.test_start - 1, len(self.inputs)),
+        }
+        first, last = bounds[split]
+        return window_origins(first, last, self.window, self.horizon)
+
+    def to_prices(self, scaled: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Model outputs (windows, horizon, targets) back to prices."""
+        values = self.output_scaler.inverse(scaled)
+        if self.transform == "price":
+            return values
+        return self.raw_prices[origins + self.offset][:, None, :] * np.exp(
+            np.cumsum(values, axis=1)
+        )
+
+
+class StockTask(Task):
+    """Forecast the next `horizon` daily prices from a window of history."""
+
+    name = "stock"
+    summary = "Stock price forecasting against persistence and drift baselines"
+    kind = "forecast"
+    default_arch = "lstm"
+    data_sources = (
+        "sample",
+        "PATH.csv (Date, Open, High, Low, Close, Adj Close, Volume)",
+        "yfinance:TICKER (with the yfinance extra, online)",
+    )
+    options = {
+        "date_column": "Date",
+        "target": "Close",
+        "features": "",
+        "window": 30,
+        "horizon": 1,
+        "target_transform": "log_return",
+        "fill": "",
+        "validation_fraction": 0.15,
+        "test_fraction": 0.15,
+        "sample_days": 2500,
+    }
+    option_help = {
+        "date_column": "CSV column holding the dates",
+        "target": "column(s) to forecast, comma-separated",
+        "features": "input columns, comma-separated; empty = the target(s)",
+        "window": "days of history per forecast",
+        "horizon": "days ahead to forecast",
+        "target_transform": "log_return (model daily log returns) or price (model prices)",
+        "fill": "missing values: empty = error, ffill = carry forward, drop = drop the rows",
+        "validation_fraction": "share of the series (in time order) for validation",
+        "test_fraction": "share of the series (the most recent) for testing",
+        "sample_days": "trading days in the embedded sample",
+    }
+    defaults = {"epochs": 20, "units": 32, "patience": 5}
+
+    # -- data ---------------------------------------------------------------------------
+
+    def read_series(self, config) -> tuple[Series, str]:
+        """The series named by --data, and its fingerprint."""
+        options = config.options
+        columns = list(dict.fromkeys(_names(options["target"]) + _names(options["features"])))
+        source = parse_source(config.data, prefixes=("yfinance",))
+        if source.kind == "sample":
+            dates, values = sample.generate(options["sample_days"])
+            unknown = [c for c in columns if c not in values]
+            if unknown:
+                raise DataError(
+                    f"--data sample: unknown column {unknown[0]!r}; columns: {', '.join(values)}"
+                )
+            series = Series(dates, {c: values[c] for c in columns}, "sample")
+            fingerprint = fingerprint_rows(zip(dates, *series.columns.values()))
+        elif source.kind == "yfinance":
+            path = _download_yfinance(source.value, config)
+            series = read_series(path, "Date", columns, options["fill"])
+            fingerprint = fingerprint_file(path)
+        else:
+            path = existing_file(source.value)
+            series = read_series(path, options["date_column"], columns, options["fill"])
+            fingerprint = fingerprint_file(path)
+        if config.max_samples:  # keep the most recent rows: they matter most for forecasting
+            series = Series(
+                series.dates[-config.max_samples :],
+                {k: v[-config.max_samples :] for k, v in series.columns.items()},
+                series.source,
+            )
+        return series, fingerprint
+
+    def load_data(self, config) -> DataBundle:
+        """Transform, split in time order, scale on training rows, build tf.data windows."""
+        series, fingerprint = self.read_series(config)
+        self.prepared = prepared = Prepared(series, config.options)
+        import_tensorflow()
+        datasets, sizes = {}, {}
+        for split in ("train", "validation", "test"):
+            origins = prepared.origins(split)
+            datasets[split] = windows_dataset(
+                prepared.inputs, prepared.outputs, origins, prepared.window, prepared.horizon
+            )
+            sizes[split] = len(origins)
+        spec = Spec(
+            sequence_length=prepared.window,
+            features=len(prepared.features),
+            extra={"horizon": prepared.horizon, "targets": len(prepared.targets)},
+        )
+        return DataBundle(
+            datasets["train"],
+            datasets["validation"],
+            datasets["test"],
+            spec,
+            series.source,
+            fingerprint,
+            sizes,
+        )
+
+    # -- model --------------------------------------------------------------------------
+
+    def build_model(self, spec, arch, config):
+        """Window of scaled features -> encoder -> `horizon` x `targets` scaled values."""
+        import keras
+
+        from seqapps.training import encoder_settings
+
+        horizon, targets = spec.extra["horizon"], spec.extra["targets"]
+        window = keras.Input(shape=(spec.sequence_length, spec.features), name="window")
+        encoded = arch.build_encoder(window, encoder_settings(config), self.arch_kind())
+        flat = keras.layers.Dense(horizon * targets, dtype="float32", name="forecast")(encoded)
+        outputs = keras.layers.Reshape((horizon, targets), name="horizon_by_target")(flat)
+        return keras.Model(window, outputs, name=f"stock_{arch.name}")
+
+    def loss_and_metrics(self, spec):
+        """Mean squared error on scaled targets; MAE."""
+        return "mse", ["mae"]
+
+    # -- after training -----------------------------------------------------------------
+
+    def report(self, model, data, config) -> Report:
+        """Model vs persistence and drift on the test windows, in prices; two figures."""
+        from seqapps import plots
+
+        prepared = self.prepared
+        origins = prepared.origins("test")
+        raw_origins = origins + prepared.offset
+        prices, horizon = prepared.raw_prices, prepared.horizon
+        scaled = model.predict(data.test.batch(256), verbose=0)
+        forecast = prepared.to_prices(scaled, origins)
+        actual = evaluation.actuals(prices, raw_origins, horizon)
+        metrics = evaluation.compare(forecast, actual, prices, raw_origins)
+        beats = metrics["rmse"] < metrics["persistence_rmse"]
+        verdict = "beats" if beats else "does NOT beat"
+        summary = [
+            f"the model {verdict} persistence on the test period: RMSE {metrics['rmse']:.4f} vs "
+            f"{metrics['persistence_rmse']:.4f} (ratio {metrics['rmse_ratio']:.3f}, "
+            f"MASE {metrics['mase']:.3f}, direction right {metrics['directional_accuracy']:.1%})"
+        ]
+        dates = [prepared.raw_dates[t + 1] for t in raw_origins]
+        by_step = {
+            "model": forecast,
+            "persistence": evaluation.persistence(prices, raw_origins, horizon),
+            "drift": evaluation.drift(prices, raw_origins, horizon),
+        }
+        figures = {
+            "forecast_vs_actual": plots.forecast_vs_actual(
+                dates,
+                actual[:, 0, 0],
+                forecast[:, 0, 0],
+                prices[raw_origins, 0],
+                prepared.targets[0],
+            ),
+            "error_by_horizon": plots.error_by_step(
+                {name: evaluation.rmse_by_step(f, actual) for name, f in by_step.items()}
+            ),
+        }
+        metrics["beats_persistence"] = float(beats)
+        return Report(metrics=metrics, figures=figures, summary=summary)
+
+    def export_model(self, model, data):
+        """The trained model; `predict` turns a CSV into its input window."""
+        return model
+
+    def export_metadata(self, data) -> dict[str, Any]:
+        """Everything `predict` needs to rebuild an input window from a CSV."""
+        prepared = self.prepared
+        return {
+            "date_column": prepared.date_column,
+            "targets": prepared.targets,
+            "features": prepared.features,
+            "transform": prepared.transform,
+            "window": prepared.window,
+            "horizon": prepared.horizon,
+            "input_mean": prepared.input_scaler.mean.tolist(),
+            "input_std": prepared.input_scaler.std.tolist(),
+            "output_mean": prepared.output_scaler.mean.tolist(),
+            "output_std": prepared.output_scaler.std.tolist(),
+        }
+
+    def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
+        """For each CSV path, the next `horizon` values of each target, with dates."""
+        rows = []
+        for text in inputs:
+            rows.extend(_forecast_file(model, metadata, text))
+        return rows
+
+
+def _forecast_file(model, metadata, path_text: str) -> list[dict[str, Any]]:
+    path = existing_file(path_text)
+    columns = list(dict.fromkeys(metadata["targets"] + metadata["features"]))
+    series = read_series(path, metadata.get("date_column", "Date"), columns, fill="ffill")
+    window, horizon = metadata["window"], metadata["horizon"]
+    features = series.matrix(metadata["features"])
+    prices = series.matrix(metadata["targets"])
+    if metadata["transform"] == "log_return":
+        features = np.diff(np.log(features), axis=0)
+    if len(features) < window:
+        raise UserInputError(f"{path}: needs at least {window + 1} rows of history")
+    inputs = Scaler(np.array(metadata["input_mean"]), np.array(metadata["input_std"]))
+    outputs = Scaler(np.array(metadata["output_mean"]), np.array(metadata["output_std"]))
+    scaled = model.predict(inputs.transform(features[-window:])[None].astype("float32"), verbose=0)
+    values = outputs.inverse(scaled[0])
+    if metadata["transform"] == "log_return":
+        values = prices[-1] * np.exp(np.cumsum(values, axis=0))
+    dates = sample.business_days(series.dates[-1] + dt.timedelta(days=1), horizon)
+    return [
+        {"date": f"{date:%Y-%m-%d}", "target": name, "forecast": float(values[step, column])}
+        for step, date in enumerate(dates)
+        for column, name in enumerate(metadata["targets"])
+    ]
+
+
+def _download_yfinance(ticker: str, config):
+    """Fetch a daily history with yfinance into a CSV in --data-dir (online only)."""
+    from pathlib import Path
+
+    try:
+        import yfinance
+    except ImportError:
+        raise DataError(
+            f"--data yfinance:{ticker}: needs the yfinance extra "
+            "(pip install 'seqapps-stock[yfinance]')"
+        ) from None
+    folder = Path(config.data_dir or ".")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{ticker}.csv"
+    try:
+        frame = yfinance.download(ticker, period="max", auto_adjust=False, progress=False)
+    except Exception as error:
+        raise DataError(f"--data yfinance:{ticker}: download failed ({error})") from None
+    if frame is None or frame.empty:
+        raise DataError(f"--data yfinance:{ticker}: no data (unknown ticker or no network)")
+    frame.columns = [c[0] if isinstance(c, tuple) else c for c in frame.columns]
+    frame.to_csv(path, index_label="Date")
+    return path
