@@ -198,15 +198,23 @@ def run(task, config_file, set_pairs, quiet, **flags):
     "--tracking-uri",
     help="MLflow tracking URI holding the run. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]",
 )
+@click.option(
+    "--data",
+    "data_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A history file to forecast from (e.g. stock prices CSV); repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
-def predict(model, inputs, input_file, tracking_uri, as_json):
+def predict(model, inputs, input_file, tracking_uri, data_files, as_json):
     """Predict with the model of MLflow run MODEL (a run id) or a model folder.
 
     \b
-    Example:
+    Examples:
       seqapps predict 3f2c...e9 "not good at all" "a wonderful film"
+      seqapps predict 3f2c...e9 --data prices.csv      # stock: next `horizon` days
     """
-    texts = list(inputs)
+    texts = list(inputs) + list(data_files)
     if input_file is not None:
         texts += [line.rstrip("\n") for line in input_file if line.strip()]
     if not texts:

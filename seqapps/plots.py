@@ -83,13 +83,21 @@ def forecast_vs_actual(dates, actual, forecast, persistence, name: str = "value"
 def error_by_step(errors: dict[str, Sequence[float]]):
     """RMSE at each forecast step, one line per forecaster."""
     figure, axis = plt.subplots(figsize=(6, 3.5))
-    for name, values in errors.items():
-        steps = np.arange(1, len(values) + 1)
-        axis.plot(steps, values, marker="o", label=name)
-    axis.set_xlabel("steps ahead")
+    names = list(errors)
+    steps = len(next(iter(errors.values()), []))
+    if steps == 1:  # one step ahead: bars compare better than dots
+        values = [float(errors[name][0]) for name in names]
+        axis.bar(names, values, color=[f"C{i}" for i in range(len(names))])
+        low, high = min(values), max(values)
+        axis.set_ylim(low - (high - low) * 2 - 1e-9, high + (high - low) * 0.5 + 1e-9)
+    else:
+        for name in names:
+            axis.plot(np.arange(1, steps + 1), errors[name], marker="o", label=name)
+        axis.set_xticks(np.arange(1, steps + 1))
+        axis.legend()
+    axis.set_xlabel("steps ahead" if steps > 1 else "forecaster (1 step ahead)")
     axis.set_ylabel("RMSE")
     axis.set_title("Error by forecast step")
     axis.grid(alpha=0.3)
-    axis.legend()
     figure.tight_layout()
     return figure

@@ -92,6 +92,8 @@ class Task(abc.ABC):
     option_help: ClassVar[dict[str, str]] = {}
     #: Overrides of RunConfig defaults that suit this task (e.g. {"epochs": 15}).
     defaults: ClassVar[dict[str, Any]] = {}
+    #: Test metrics shown in the CLI summary (all are logged); empty = every test metric.
+    headline_metrics: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def arch_kind(cls) -> str:

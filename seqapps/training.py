@@ -327,7 +327,8 @@ def _train_and_log(
         tracker.log_directory(run_id, model_dir, "model")
         tracker.finish(run_id)
 
-    headline = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k.startswith("test_"))
+    shown = task.headline_metrics or [k for k in final if k.startswith("test_")]
+    headline = ", ".join(f"{k} {final[k]:.4f}" for k in shown if k in final)
     summary = [
         f"run {run_id} FINISHED (best epoch {best_epoch} of {len(losses)})",
         f"test: {headline}",

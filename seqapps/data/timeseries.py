@@ -201,8 +201,8 @@ def windows_dataset(
 
     inputs_t = tf.constant(inputs, tf.float32)
     targets_t = tf.constant(targets, tf.float32)
-    past = tf.range(-window + 1, 1)
-    future = tf.range(1, horizon + 1)
+    past = tf.range(-window + 1, 1, dtype=tf.int64)
+    future = tf.range(1, horizon + 1, dtype=tf.int64)
 
     def gather(origin):
         return tf.gather(inputs_t, origin + past), tf.gather(targets_t, origin + future)

@@ -59,6 +59,8 @@ def compare(
     ):
         for key, value in scores(forecast, actual, origin_prices).items():
             results[name + key] = value
+    # Persistence never calls a direction, so its directional accuracy means nothing.
+    del results["persistence_directional_accuracy"]
     naive_mae, naive_rmse = results["persistence_mae"], results["persistence_rmse"]
     results["mase"] = results["mae"] / naive_mae if naive_mae else float("inf")
     results["rmse_ratio"] = results["rmse"] / naive_rmse if naive_rmse else float("inf")

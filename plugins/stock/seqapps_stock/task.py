@@ -150,6 +150,7 @@ class StockTask(Task):
         "sample_days": "trading days in the embedded sample",
     }
     defaults = {"epochs": 20, "units": 32, "patience": 5}
+    headline_metrics = ("test_rmse", "test_mae", "test_mape", "test_mase", "test_rmse_ratio")
 
     # -- data ---------------------------------------------------------------------------
 

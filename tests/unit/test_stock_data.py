@@ -1,0 +1,88 @@
+"""Stock forecasting without TensorFlow: baselines in closed form, and no leakage."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from seqapps.data.timeseries import Series
+from seqapps_stock import evaluation
+from seqapps_stock.sample import business_days
+from seqapps_stock.task import Prepared, StockTask
+
+
+def test_baselines_on_a_straight_line_are_known_in_closed_form():
+    # p_t = 100 + 0.5 t: persistence is off by 0.5 k at step k; drift is exact.
+    prices = (100 + 0.5 * np.arange(50.0))[:, None]
+    origins, horizon = np.arange(10, 40), 3
+    actual = evaluation.actuals(prices, origins, horizon)
+    naive = evaluation.persistence(prices, origins, horizon)
+    np.testing.assert_allclose(
+        actual - naive, np.broadcast_to([[[0.5], [1.0], [1.5]]], actual.shape)
+    )
+    np.testing.assert_allclose(evaluation.drift(prices, origins, horizon), actual)
+    # A model that is exactly right everywhere.
+    results = evaluation.compare(actual.copy(), actual, prices, origins)
+    assert results["persistence_rmse"] == pytest.approx(np.sqrt((0.25 + 1 + 2.25) / 3))
+    assert results["persistence_mae"] == pytest.approx(1.0)
+    assert results["drift_rmse"] == pytest.approx(0.0, abs=1e-9)
+    assert results["rmse"] == 0 and results["mase"] == 0 and results["rmse_ratio"] == 0
+    assert results["directional_accuracy"] == 1.0
+    expected_mape = 100 * np.mean(np.abs(actual - naive) / actual)
+    assert results["persistence_mape"] == pytest.approx(expected_mape)
+    assert "persistence_directional_accuracy" not in results
+
+
+def test_mase_and_rmse_ratio_compare_to_persistence():
+    prices = (100 + 0.5 * np.arange(30.0))[:, None]
+    origins = np.arange(5, 25)
+    actual = evaluation.actuals(prices, origins, 1)
+    naive = evaluation.persistence(prices, origins, 1)
+    halfway = (actual + naive) / 2  # half the persistence error everywhere
+    results = evaluation.compare(halfway, actual, prices, origins)
+    assert results["mase"] == pytest.approx(0.5)
+    assert results["rmse_ratio"] == pytest.approx(0.5)
+
+
+def series(length=300, seed=0):
+    rng = np.random.default_rng(seed)
+    close = 50 * np.exp(np.cumsum(rng.normal(0, 0.01, length)))
+    volume = rng.uniform(1e6, 2e6, length)
+    dates = business_days(dt.datetime(2020, 1, 1), length)
+    return Series(dates, {"Close": close, "Volume": volume}, "test")
+
+
+OPTIONS = {**StockTask.options, "window": 10, "horizon": 3, "features": "Close,Volume"}
+
+
+@pytest.mark.parametrize("transform", ["log_return", "price"])
+def test_values_after_the_training_cutoff_never_reach_training(transform):
+    options = {**OPTIONS, "target_transform": transform}
+    original = Prepared(series(), options)
+    changed_series = series()
+    cutoff = original.validation_start + original.offset  # first raw row not in training
+    for column in changed_series.columns.values():
+        column[cutoff:] *= np.random.default_rng(1).uniform(0.5, 2.0, len(column) - cutoff)
+    changed = Prepared(changed_series, options)
+    for scaler in ("input_scaler", "output_scaler"):
+        np.testing.assert_array_equal(getattr(changed, scaler).mean, getattr(original, scaler).mean)
+        np.testing.assert_array_equal(getattr(changed, scaler).std, getattr(original, scaler).std)
+    origins = original.origins("train")
+    np.testing.assert_array_equal(changed.origins("train"), origins)
+    for t in origins:
+        window = slice(t - original.window + 1, t + 1)
+        targets = slice(t + 1, t + 1 + original.horizon)
+        np.testing.assert_array_equal(changed.inputs[window], original.inputs[window])
+        np.testing.assert_array_equal(changed.outputs[targets], original.outputs[targets])
+    # ... while the test windows did change, so the check above could have failed.
+    assert not np.array_equal(changed.inputs[-5:], original.inputs[-5:])
+
+
+def test_splits_are_in_time_order_and_do_not_overlap():
+    prepared = Prepared(series(), OPTIONS)
+    train, validation, test = (prepared.origins(s) for s in ("train", "validation", "test"))
+    assert train.max() + prepared.horizon < prepared.validation_start
+    assert validation.min() + 1 >= prepared.validation_start
+    assert validation.max() + prepared.horizon < prepared.test_start
+    assert test.min() + 1 >= prepared.test_start
+    assert test.max() + prepared.horizon == len(prepared.inputs) - 1
