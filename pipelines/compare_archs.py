@@ -46,12 +46,16 @@ def compare(task: str, archs: list[str] | None = None, echo=click.echo, **flags)
     return rows
 
 
-def table(rows: list[dict]) -> str:
-    """A plain-text table of the test metrics, best first by the first test metric."""
-    metrics = sorted({k for row in rows for k in row if k.startswith("test_") and k != "test_loss"})
-    headline = metrics[0] if metrics else "test_loss"
-    ordered = sorted(rows, key=lambda row: -row.get(headline, float("-inf")))
-    header = ["arch", *metrics, "test_loss", "params", "epochs", "seconds", "run id"]
+def table(rows: list[dict], headline: tuple[str, ...] = ()) -> str:
+    """A plain-text table of the headline test metrics, best first by the first of them."""
+    from seqapps.compare import lower_is_better
+
+    found = sorted({k for row in rows for k in row if k.startswith("test_") and k != "test_loss"})
+    metrics = [m for m in headline if m in found] or found
+    first = metrics[0] if metrics else "test_loss"
+    sign = 1 if lower_is_better(first) else -1
+    ordered = sorted(rows, key=lambda row: sign * row.get(first, sign * float("inf")))
+    header = ["arch", *metrics, "params", "epochs", "seconds", "run id"]
     lines = [header]
     for row in ordered:
         if "failed" in row:
@@ -61,7 +65,6 @@ def table(rows: list[dict]) -> str:
             [
                 row["arch"],
                 *(f"{row.get(m, float('nan')):.4f}" for m in metrics),
-                f"{row.get('test_loss', float('nan')):.4f}",
                 f"{row['parameters']:,}",
                 f"{row.get('epochs_trained', 0):.0f}",
                 f"{row['seconds']:.1f}",
@@ -86,7 +89,7 @@ def main(task, archs, **flags):
     flags = {k: v for k, v in flags.items() if v is not None}
     flags["verbose"] = 0
     rows = compare(task, archs.split(",") if archs else None, **flags)
-    click.echo(table(rows))
+    click.echo(table(rows, registry.load_task(task).headline_metrics))
 
 
 if __name__ == "__main__":

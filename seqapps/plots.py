@@ -101,3 +101,36 @@ def error_by_step(errors: dict[str, Sequence[float]]):
     axis.grid(alpha=0.3)
     figure.tight_layout()
     return figure
+
+
+def leaderboard_bars(
+    labels: Sequence[str], means: Sequence[float], stds: Sequence[float], metric: str
+):
+    """Horizontal bars of a metric per configuration, best at the top, with ± std whiskers."""
+    height = max(2.5, 0.45 * len(labels) + 1.2)
+    figure, axis = plt.subplots(figsize=(7, height))
+    positions = np.arange(len(labels))[::-1]
+    axis.barh(positions, means, xerr=stds, color="C0", alpha=0.85, capsize=3)
+    axis.set_yticks(positions, labels)
+    for position, mean in zip(positions, means):
+        axis.text(mean, position, f" {mean:.4f}", va="center", fontsize=8)
+    axis.set_xlabel(metric)
+    axis.set_title(f"Leaderboard: {metric}")
+    axis.grid(axis="x", alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def overlay_curves(curves: dict[str, Sequence[float]], name: str):
+    """One line per configuration of a per-epoch metric."""
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for label, values in curves.items():
+        if len(values):
+            axis.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(name)
+    axis.set_title(f"{name} per epoch")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    return figure

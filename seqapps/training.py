@@ -191,8 +191,17 @@ def save_model(model, metadata: dict[str, Any], directory: Path) -> Path:
     return directory
 
 
-def run(task_cls, config: RunConfig, echo: Callable[[str], None] = print) -> RunResult:
-    """Train, evaluate and log one run of ``task_cls`` as described by ``config``."""
+def run(
+    task_cls,
+    config: RunConfig,
+    echo: Callable[[str], None] = print,
+    parent_run_id: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> RunResult:
+    """Train, evaluate and log one run of ``task_cls`` as described by ``config``.
+
+    ``parent_run_id`` nests the run under a pipeline's parent run; ``tags`` are added to it.
+    """
     chunk = task_cls().truncated_bptt(config)
     arch = check_arch(task_cls, config.arch, stateful=chunk is not None)
     tracker = Tracker(config.tracking_uri)
@@ -219,7 +228,9 @@ def run(task_cls, config: RunConfig, echo: Callable[[str], None] = print) -> Run
     )
     strategy = choose_strategy()
 
-    tags = {"task": config.task, "arch": config.arch, "seqapps.data": data.source}
+    tags = {"task": config.task, "arch": config.arch, "seqapps.data": data.source, **(tags or {})}
+    if parent_run_id:
+        tags["mlflow.parentRunId"] = parent_run_id
     run_id = tracker.start_run(experiment_id, config.run_name, tags)
     echo(f"MLflow run {run_id} in experiment {experiment_name!r} ({tracker.uri})")
     try:
@@ -261,6 +272,9 @@ def _train_and_log(
 
     stateful = chunk is not None
     train, validation, test = _input_pipeline(task, data, config, global_batch, stateful)
+    # Seed again right before the weights are drawn: MLflow consumes Python's global random
+    # when it invents a run name, which would otherwise make named and unnamed runs differ.
+    _seed_everything(config.seed)
     with strategy.strategy.scope():
         model = task.build_model(data.spec, arch, config)
         loss, metrics = task.loss_and_metrics(data.spec)

@@ -39,7 +39,7 @@ def test_every_many_to_one_arch_runs_sentiment_and_is_tabulated(tracking_uri):
         assert 0.0 <= row["test_accuracy"] <= 1.0
     text = script.table(rows)
     lines = text.splitlines()
-    assert lines[0].split()[:3] == ["arch", "test_accuracy", "test_macro_f1"]
+    assert lines[0].split()[:4] == ["arch", "test_accuracy", "test_macro_f1", "params"]
     assert {line.split()[0] for line in lines[1:]} == set(expected)
     accuracies = [float(line.split()[1]) for line in lines[1:]]
     assert accuracies == sorted(accuracies, reverse=True)

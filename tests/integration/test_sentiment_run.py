@@ -111,7 +111,8 @@ def test_predict_matches_the_training_model(trained, runner, seqapps_cli):
 
 def test_same_seed_reproduces_the_same_metrics(trained, runner, seqapps_cli):
     uri, run_id, _, _ = trained
-    again, _ = train(runner, seqapps_cli, uri, *QUICK, "--arch", "bilstm")
+    # A named run must not differ from an unnamed one: MLflow draws random run names.
+    again, _ = train(runner, seqapps_cli, uri, *QUICK, "--arch", "bilstm", "--run-name", "named")
     first = MlflowClient(uri).get_run(run_id).data.metrics
     second = MlflowClient(uri).get_run(again).data.metrics
     for name in ("test_accuracy", "test_loss", "val_loss", "train_loss"):

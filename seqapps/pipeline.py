@@ -1,0 +1,283 @@
+"""Declarative sweeps: a YAML file of tasks, fixed params and variations, run as nested runs.
+
+    seqapps pipeline run pipelines/sentiment-archs.yaml
+    seqapps pipeline run pipelines/smoke.yaml --dry-run
+
+A pipeline file:
+
+    name: sentiment-archs          # optional; default: the file name
+    task: sentiment                # or tasks: [sentiment, stock]
+    experiment: sentiment-archs    # optional; default: pipeline-<name>
+    params: {epochs: 6, max_tokens: 5000}   # run settings and task/arch options
+    grid: {arch: [bilstm, lstm, bow], seed: [1, 2]}        # every combination
+    variations: [{arch: esn, spectral_radius: 0.95}]       # and/or a list of settings
+
+Every combination is resolved and validated before anything trains. Children run under
+one MLflow parent run; a failed child is recorded and the others go on; running the same
+pipeline again continues under the same parent and skips children already FINISHED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seqapps import config as config_module
+from seqapps import registry
+from seqapps.config import FIELD_NAMES, RunConfig
+from seqapps.exceptions import ConfigError, SeqappsError
+
+TOP_KEYS = ("name", "description", "task", "tasks", "experiment", "params", "grid", "variations")
+# Settings that identify where a run is logged, not what it trains.
+_NOT_PART_OF_IDENTITY = {"run_name", "experiment", "tracking_uri", "output_dir", "verbose"}
+
+
+@dataclass
+class Child:
+    """One run of a pipeline: its task, resolved config, a readable label and a stable key."""
+
+    task: str
+    config: RunConfig
+    label: str
+    key: str
+
+
+@dataclass
+class Pipeline:
+    """A validated pipeline, expanded into its children."""
+
+    name: str
+    path: Path
+    experiment: str
+    children: list[Child]
+    text: str
+    key: str = field(init=False)
+
+    def __post_init__(self):
+        joined = "\n".join(child.key for child in self.children)
+        self.key = hashlib.sha256(f"{self.name}\n{joined}".encode()).hexdigest()[:16]
+
+
+def _fail(path: Path, message: str) -> ConfigError:
+    return ConfigError(f"pipeline {path}: {message}")
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], str]:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise _fail(path, f"cannot read ({error.strerror})") from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise _fail(path, f"invalid YAML{where}: {getattr(error, 'problem', error)}") from None
+    if not isinstance(loaded, dict):
+        raise _fail(path, "expected a mapping with task, params, grid or variations")
+    unknown = sorted(set(loaded) - set(TOP_KEYS))
+    if unknown:
+        raise _fail(path, f"unknown key {unknown[0]!r}; allowed: {', '.join(TOP_KEYS)}")
+    return loaded, text
+
+
+def _settings(value: Any, path: Path, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(path, f"{where} must be a mapping of settings")
+    flat = {}
+    for key, item in value.items():
+        if key == "options":
+            if not isinstance(item, dict):
+                raise _fail(path, f"{where}.options must be a mapping")
+            flat.update(item)
+        else:
+            flat[str(key).replace("-", "_")] = item
+    return flat
+
+
+def _combinations(loaded: dict[str, Any], path: Path) -> list[dict[str, Any]]:
+    grid = loaded.get("grid")
+    variations = loaded.get("variations")
+    points: list[dict[str, Any]] = [{}]
+    if grid is not None:
+        if not isinstance(grid, dict) or not grid:
+            raise _fail(path, "grid is empty; give each key a list of values")
+        for key, values in grid.items():
+            if not isinstance(values, list) or not values:
+                raise _fail(path, f"grid key {key!r} has no values; give it a non-empty list")
+        keys = list(grid)
+        points = [
+            _settings(dict(zip(keys, combo)), path, "grid")
+            for combo in itertools.product(*(grid[k] for k in keys))
+        ]
+    if variations is not None:
+        if not isinstance(variations, list) or not variations:
+            raise _fail(path, "variations is empty; give a list of settings mappings")
+        variants = [_settings(v, path, f"variations[{i}]") for i, v in enumerate(variations)]
+        points = [{**point, **variant} for point in points for variant in variants]
+    return points
+
+
+def _identity(config: RunConfig) -> str:
+    values = {k: v for k, v in config.as_params().items() if k not in _NOT_PART_OF_IDENTITY}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
+    """Read, expand and validate a pipeline file; ``overrides`` (from --set) win over it."""
+    path = Path(path)
+    loaded, text = _read_yaml(path)
+    tasks = loaded.get("tasks", loaded.get("task"))
+    tasks = [tasks] if isinstance(tasks, str) else tasks
+    if not tasks or not all(isinstance(t, str) for t in tasks):
+        raise _fail(path, "name the task to run with `task: NAME` or `tasks: [A, B]`")
+    name = str(loaded.get("name") or path.stem)
+    experiment = str(loaded.get("experiment") or f"pipeline-{name}")
+    params = _settings(loaded.get("params"), path, "params")
+    points = _combinations(loaded, path)
+    varied = sorted({key for point in points for key in point})
+    children = []
+    for task in tasks:
+        try:
+            task_cls = registry.load_task(task)
+        except SeqappsError as error:
+            raise _fail(path, str(error)) from None
+        for point in points:
+            settings = {**params, **point, **(overrides or {})}
+            flags = {k: v for k, v in settings.items() if k in FIELD_NAMES and k != "options"}
+            options = {k: v for k, v in settings.items() if k not in FIELD_NAMES}
+            flags["experiment"] = experiment
+            label = " ".join(f"{k}={point[k]}" for k in varied if k in point) or "(defaults)"
+            if len(tasks) > 1:
+                label = f"{task} {label}"
+            try:
+                resolved = config_module.resolve(
+                    task_cls, flags, set_values=options, load_arch=registry.load_arch
+                )
+                from seqapps.training import check_arch
+
+                check_arch(task_cls, resolved.arch)
+            except SeqappsError as error:
+                raise _fail(path, f"{label}: {error}") from None
+            resolved.run_name = resolved.run_name or f"{task} {label}"
+            children.append(Child(task, resolved, label, _identity(resolved)))
+    return Pipeline(name, path, experiment, children, text)
+
+
+@dataclass
+class Outcome:
+    """What happened to one child."""
+
+    child: Child
+    status: str  # FINISHED, FAILED, SKIPPED
+    run_id: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def _find_parent(tracker, experiment_id: str, key: str) -> str | None:
+    runs = tracker.client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.`seqapps.pipeline_key` = '{key}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def _children_of(tracker, experiment_id: str, parent_id: str):
+    return tracker.client.search_runs(
+        [experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{parent_id}'"
+    )
+
+
+def run(
+    pipeline: Pipeline,
+    tracking_uri: str | None = None,
+    echo: Callable[[str], None] = print,
+) -> tuple[str, list[Outcome]]:
+    """Run every child not already FINISHED under one parent run; return (parent id, outcomes)."""
+    from seqapps import training
+    from seqapps.tracking import Tracker
+
+    tracker = Tracker(tracking_uri)
+    experiment_id = tracker.experiment_id(pipeline.experiment)
+    parent_id = _find_parent(tracker, experiment_id, pipeline.key)
+    finished: dict[str, str] = {}
+    if parent_id is None:
+        parent_id = tracker.start_run(
+            experiment_id,
+            pipeline.name,
+            {"seqapps.pipeline": pipeline.name, "seqapps.pipeline_key": pipeline.key},
+        )
+        tracker.log_params(
+            parent_id, {"pipeline": pipeline.name, "children": len(pipeline.children)}
+        )
+        tracker.log_text(parent_id, pipeline.text, "pipeline.yaml")
+        echo(f"pipeline {pipeline.name}: parent run {parent_id} ({len(pipeline.children)} runs)")
+    else:
+        tracker.client.update_run(parent_id, status="RUNNING")
+        for run in _children_of(tracker, experiment_id, parent_id):
+            key = run.data.tags.get("seqapps.child_key")
+            if run.info.status == "FINISHED" and key:
+                finished[key] = run.info.run_id
+            elif run.info.status == "RUNNING":  # left behind by an interrupted pipeline
+                tracker.fail(run.info.run_id, "interrupted; the pipeline was run again", "KILLED")
+        echo(
+            f"pipeline {pipeline.name}: continuing parent run {parent_id} "
+            f"({len(finished)} of {len(pipeline.children)} already finished)"
+        )
+    outcomes = []
+    total = len(pipeline.children)
+    try:
+        for index, child in enumerate(pipeline.children, 1):
+            prefix = f"[{index}/{total}] {child.label}"
+            if child.key in finished:
+                outcomes.append(Outcome(child, "SKIPPED", finished[child.key]))
+                echo(f"{prefix}: skipped, already FINISHED ({finished[child.key]})")
+                continue
+            echo(f"{prefix}: running ({total - index} after this)")
+            started = time.perf_counter()
+            task_cls = registry.load_task(child.task)
+            tags = {"seqapps.child_key": child.key, "seqapps.pipeline": pipeline.name}
+            try:
+                result = training.run(
+                    task_cls,
+                    child.config,
+                    echo=lambda _line: None,
+                    parent_run_id=parent_id,
+                    tags=tags,
+                )
+            except SeqappsError as error:  # recorded on the child run; the others go on
+                seconds = time.perf_counter() - started
+                outcomes.append(Outcome(child, "FAILED", None, {}, seconds, str(error)))
+                echo(f"{prefix}: FAILED after {seconds:.1f} s: {error}")
+                continue
+            seconds = time.perf_counter() - started
+            outcomes.append(Outcome(child, "FINISHED", result.run_id, result.metrics, seconds))
+            shown = (
+                task_cls.headline_metrics[:2]
+                or [k for k in result.metrics if k.startswith("test_")][:2]
+            )
+            scores = ", ".join(f"{k} {result.metrics[k]:.4f}" for k in shown if k in result.metrics)
+            echo(f"{prefix}: FINISHED in {seconds:.1f} s: {scores}")
+    except KeyboardInterrupt:
+        tracker.fail(parent_id, "interrupted by the user (Ctrl-C)", "KILLED")
+        raise
+    failed = [o for o in outcomes if o.status == "FAILED"]
+    if failed:
+        tracker.fail(parent_id, "failed children: " + "; ".join(o.child.label for o in failed))
+    else:
+        tracker.finish(parent_id)
+    return parent_id, outcomes
