@@ -283,6 +283,141 @@ def archs(verbose):
                 click.echo(f"{pad}--set {key}={default}  {arch.option_help.get(key, '')}".rstrip())
 
 
+@cli.group()
+def pipeline():
+    """Run declarative sweeps (YAML files in pipelines/) as nested MLflow runs."""
+
+
+@pipeline.command("run")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--set",
+    "set_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Setting or task/arch option applied to every run (wins over the file).",
+)
+@click.option("--dry-run", is_flag=True, help="List the runs without training anything.")
+@click.option(
+    "--tracking-uri",
+    help="MLflow tracking URI. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]",
+)
+def pipeline_run(file, set_pairs, dry_run, tracking_uri):
+    """Train every combination in FILE as child runs of one MLflow parent run.
+
+    A failed child is recorded and the others go on. Running the same file again continues
+    under the same parent and skips the children that already FINISHED.
+
+    \b
+    Examples:
+      seqapps pipeline run pipelines/sentiment-archs.yaml
+      seqapps pipeline run pipelines/smoke.yaml --dry-run
+      seqapps pipeline run pipelines/sentiment-archs.yaml --set epochs=2
+    """
+    from seqapps import pipeline as pipeline_module
+
+    pairs = config_module.parse_set_pairs(set_pairs)
+    overrides = {key: _yaml_scalar(value) for key, value in pairs.items()}
+    loaded = pipeline_module.load(file, overrides)
+    total = len(loaded.children)
+    if dry_run:
+        click.echo(f"pipeline {loaded.name}: {total} runs in experiment {loaded.experiment!r}")
+        for index, child in enumerate(loaded.children, 1):
+            click.echo(f"[{index}/{total}] {child.label}")
+        return
+    parent_id, outcomes = pipeline_module.run(loaded, tracking_uri, echo=click.echo)
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("FINISHED", "SKIPPED", "FAILED")}
+    click.echo(
+        f"pipeline {loaded.name}: {counts['FINISHED']} finished, {counts['SKIPPED']} skipped, "
+        f"{counts['FAILED']} failed (parent run {parent_id})"
+    )
+    from seqapps import compare as compare_module
+    from seqapps.tracking import Tracker, ui_command
+
+    tracker = Tracker(tracking_uri)
+    runs = compare_module.fetch_runs(tracker.client, parent=parent_id)
+    tasks = list(dict.fromkeys(child.task for child in loaded.children))
+    for task in tasks:
+        try:
+            board = compare_module.build(runs, task=task)
+        except SeqappsError:
+            continue  # nothing of this task finished: no leaderboard to show
+        if len(tasks) > 1:
+            click.echo(f"{task}:")
+        click.echo(compare_module.render(board))
+        for name, figure in compare_module.figures(board, tracker.client).items():
+            tracker.log_figure(parent_id, figure, f"compare/{task}-{name}.png")
+    click.echo(f"view: {ui_command(tracker.uri)}")
+    if counts["FAILED"]:
+        sys.exit(1)
+
+
+def _yaml_scalar(text: str):
+    """--set values typed as YAML types them (2 -> int, 0.1 -> float, true -> bool)."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+@cli.command()
+@click.argument("task", required=False)
+@click.option("--experiment", help="Experiment to rank. [default: the task name]")
+@click.option("--parent", help="Rank the children of this pipeline run instead.")
+@click.option(
+    "--metric", help="Metric to rank by. [default: test_accuracy, test_rmse or test_loss]"
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format (csv and json for scripts).",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="Save leaderboard.png and learning_curves.png here.",
+)
+@click.option(
+    "--tracking-uri",
+    help="MLflow tracking URI. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]",
+)
+def compare(task, experiment, parent, metric, form, output_dir, tracking_uri):
+    """Leaderboard of finished runs: mean ± std over seeds, the params that differ, run ids.
+
+    \b
+    Examples:
+      seqapps compare sentiment
+      seqapps compare --parent 3f2c...e9 --metric test_macro_f1
+      seqapps compare stock --format csv > stock.csv
+    """
+    from seqapps import compare as compare_module
+    from seqapps.tracking import Tracker
+
+    if not (task or experiment or parent):
+        raise click.UsageError("name a TASK, --experiment or --parent")
+    tracker = Tracker(tracking_uri)
+    runs = compare_module.fetch_runs(tracker.client, experiment or task, parent)
+    board = compare_module.build(runs, metric, task=task)
+    click.echo(compare_module.render(board, form).rstrip("\n"))
+    if not (output_dir or parent):
+        return
+    shown = compare_module.figures(board, tracker.client)
+    if output_dir:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        for name, figure in shown.items():
+            figure.savefig(Path(output_dir) / f"{name}.png", dpi=110)
+        if form == "table":
+            click.echo(f"figures: {output_dir}/leaderboard.png, {output_dir}/learning_curves.png")
+    if parent:
+        for name, figure in shown.items():
+            tracker.log_figure(parent, figure, f"compare/{name}.png")
+
+
 @cli.command()
 @click.option(
     "--tracking-uri", help="Store to browse. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]"

@@ -89,11 +89,18 @@ def fetch_runs(client, experiment: str | None = None, parent: str | None = None)
     return client.search_runs(experiment_ids, filter_string=query, max_results=5000)
 
 
-def build(runs, metric: str | None = None) -> Board:
-    """Group runs by the params that differ (the seed aside) and rank by ``metric``."""
-    runs = [run for run in runs if "mlflow.parentRunId" in run.data.tags or run.data.metrics]
+def build(runs, metric: str | None = None, task: str | None = None) -> Board:
+    """Group runs by the params that differ (the seed aside) and rank by ``metric``.
+
+    ``task`` keeps only that task's runs (an experiment or a pipeline may hold several).
+    """
+    runs = [run for run in runs if run.data.metrics]
+    if task:
+        runs = [run for run in runs if run.data.tags.get("task", task) == task]
     if not runs:
-        raise UserInputError("no finished runs to compare")
+        raise UserInputError(
+            "no finished runs to compare" + (f" for task {task!r}" if task else "")
+        )
     if metric is None:
         available = set().union(*(run.data.metrics for run in runs))
         metric = next((m for m in PREFERRED_METRICS if m in available), None)

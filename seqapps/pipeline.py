@@ -6,7 +6,7 @@
 A pipeline file:
 
     name: sentiment-archs          # optional; default: the file name
-    task: sentiment                # or tasks: [sentiment, stock]
+    task: sentiment                # or tasks: [sentiment, stock], or tasks: all
     experiment: sentiment-archs    # optional; default: pipeline-<name>
     params: {epochs: 6, max_tokens: 5000}   # run settings and task/arch options
     grid: {arch: [bilstm, lstm, bow], seed: [1, 2]}        # every combination
@@ -19,6 +19,7 @@ pipeline again continues under the same parent and skips children already FINISH
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -138,6 +139,8 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
     path = Path(path)
     loaded, text = _read_yaml(path)
     tasks = loaded.get("tasks", loaded.get("task"))
+    if tasks == "all":  # every installed task, third-party ones included
+        tasks = sorted({record.name for record in registry.task_records()})
     tasks = [tasks] if isinstance(tasks, str) else tasks
     if not tasks or not all(isinstance(t, str) for t in tasks):
         raise _fail(path, "name the task to run with `task: NAME` or `tasks: [A, B]`")
@@ -157,6 +160,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
             flags = {k: v for k, v in settings.items() if k in FIELD_NAMES and k != "options"}
             options = {k: v for k, v in settings.items() if k not in FIELD_NAMES}
             flags["experiment"] = experiment
+            flags.setdefault("verbose", 0)  # one progress line per child, not per epoch
             label = " ".join(f"{k}={point[k]}" for k in varied if k in point) or "(defaults)"
             if len(tasks) > 1:
                 label = f"{task} {label}"
@@ -251,10 +255,12 @@ def run(
             started = time.perf_counter()
             task_cls = registry.load_task(child.task)
             tags = {"seqapps.child_key": child.key, "seqapps.pipeline": pipeline.name}
+            # Children log to the parent's store, whatever the file or environment says.
+            child_config = dataclasses.replace(child.config, tracking_uri=tracker.uri)
             try:
                 result = training.run(
                     task_cls,
-                    child.config,
+                    child_config,
                     echo=lambda _line: None,
                     parent_run_id=parent_id,
                     tags=tags,
