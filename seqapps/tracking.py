@@ -28,7 +28,9 @@ def resolve_tracking_uri(explicit: str | None) -> str:
 
 
 def ui_command(tracking_uri: str) -> str:
-    """The shell command that opens the MLflow UI on this store."""
+    """How to see this store in the MLflow UI: a server's address, or the command for a file."""
+    if tracking_uri.startswith(("http://", "https://")):
+        return f"open {tracking_uri} in a browser"
     return f"mlflow ui --backend-store-uri {tracking_uri}"
 
 

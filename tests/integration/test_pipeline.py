@@ -1,0 +1,74 @@
+"""Pipeline files: validated before anything trains; smoke.yaml runs every installed task."""
+
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+
+from seqapps import registry
+from tests.conftest import runs_in
+
+SMOKE = Path(__file__).resolve().parents[2] / "pipelines" / "smoke.yaml"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("task: sentiment\ngrid: {arch: [lstm, bilstn]}\n", "unknown arch 'bilstn'; available:"),
+        ("task: sentiment\ngrid: {}\n", "grid is empty"),
+        ("task: sentiment\ngrid: {arch: []}\n", "grid key 'arch' has no values"),
+        ("task: sentiment\nsweep: {arch: [lstm]}\n", "unknown key 'sweep'; allowed:"),
+        ("task: sentiment\nparams: {colour: red}\n", "--set colour: task 'sentiment'"),
+        ("task: sentimental\n", "unknown task 'sentimental'"),
+        (
+            "task: sentiment\ngrid: {arch: [seq2seq]}\n",
+            "arch=seq2seq: --arch seq2seq: cannot serve",
+        ),
+        ("task: sentiment\nparams: [1, 2\n", "invalid YAML at line"),
+    ],
+)
+def test_bad_pipeline_is_refused_before_anything_trains(
+    runner, seqapps_cli, tracking_uri, workdir, text, message
+):
+    (workdir / "bad.yaml").write_text(text)
+    result = runner.invoke(
+        seqapps_cli, ["pipeline", "run", "bad.yaml", "--tracking-uri", tracking_uri]
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "pipeline bad.yaml:" in result.stderr and message in result.stderr
+    assert runs_in(tracking_uri) == []
+
+
+def test_dry_run_lists_every_combination(runner, seqapps_cli, workdir):
+    (workdir / "p.yaml").write_text(
+        "task: sentiment\ngrid: {arch: [lstm, gru], seed: [1, 2]}\n"
+        "variations: [{units: 8}, {arch: esn, spectral_radius: 0.5}]\n"
+    )
+    result = runner.invoke(
+        seqapps_cli, ["pipeline", "run", "p.yaml", "--dry-run", "--set", "epochs=2"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "pipeline p: 8 runs in experiment 'pipeline-p'"
+    assert lines[1] == "[1/8] arch=lstm seed=1 units=8"
+    assert lines[2] == "[2/8] arch=esn seed=1 spectral_radius=0.5"
+    assert len(lines) == 9
+
+
+@pytest.mark.slow
+def test_smoke_pipeline_runs_every_installed_task(runner, seqapps_cli, tracking_uri):
+    result = runner.invoke(
+        seqapps_cli, ["pipeline", "run", str(SMOKE), "--tracking-uri", tracking_uri]
+    )
+    assert result.exit_code == 0, result.output
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("smoke")
+    runs = client.search_runs([experiment.experiment_id])
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    installed = {record.name for record in registry.task_records()}
+    assert {r.data.tags["task"] for r in children} == installed
+    assert all(r.info.status == "FINISHED" for r in runs)
+    parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
+    logged = {a.path for a in client.list_artifacts(parent.info.run_id, "compare")}
+    assert "compare/sentiment-leaderboard.png" in logged
