@@ -110,8 +110,12 @@ def build(runs, metric: str | None = None, task: str | None = None) -> Board:
         raise UserInputError(f"no finished run has the metric {metric!r}")
     keys = set().union(*(run.data.params for run in runs)) - IGNORED_PARAMS
     keys = {k for k in keys if not k.startswith("version.")}
+    # A param varies when it takes two or more values where it is set; one that only some
+    # runs have (an arch's own option) follows from another param and would only add noise.
     varying = sorted(
-        k for k in keys if len({run.data.params.get(k, "") for run in runs}) > 1 and k != "seed"
+        k
+        for k in keys
+        if k != "seed" and len({run.data.params[k] for run in runs if k in run.data.params}) > 1
     )
     groups: dict[tuple, Entry] = {}
     for run in runs:
@@ -119,8 +123,9 @@ def build(runs, metric: str | None = None, task: str | None = None) -> Board:
         entry = groups.setdefault(tuple(settings.values()), Entry(settings, [], []))
         entry.values.append(run.data.metrics[metric])
         entry.run_ids.append(run.info.run_id)
-    reverse = not lower_is_better(metric)
-    entries = sorted(groups.values(), key=lambda e: e.mean, reverse=reverse)
+    sign = 1 if lower_is_better(metric) else -1
+    # Ties keep a stable, readable order: by the settings that differ.
+    entries = sorted(groups.values(), key=lambda e: (sign * e.mean, list(e.settings.values())))
     return Board(metric, varying, entries)
 
 

@@ -124,9 +124,13 @@ def leaderboard_bars(
 def overlay_curves(curves: dict[str, Sequence[float]], name: str):
     """One line per configuration of a per-epoch metric."""
     figure, axis = plt.subplots(figsize=(7, 4))
-    for label, values in curves.items():
+    for index, (label, values) in enumerate(curves.items()):
         if len(values):
-            axis.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
+            # tab20 and two line styles keep up to 40 lines apart.
+            style = "-" if index % 2 == 0 else "--"
+            color = plt.cm.tab20(index % 20)
+            steps = np.arange(1, len(values) + 1)
+            axis.plot(steps, values, style, marker=".", color=color, label=label)
     axis.set_xlabel("epoch")
     axis.set_ylabel(name)
     axis.set_title(f"{name} per epoch")
