@@ -206,7 +206,12 @@ def run(task, config_file, set_pairs, quiet, **flags):
     help="A history file to forecast from (e.g. stock prices CSV); repeatable.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
-def predict(model, inputs, input_file, tracking_uri, data_files, as_json):
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the predictions to FILE (pos: .conllu for CoNLL-U, else token<TAB>tag).",
+)
+def predict(model, inputs, input_file, tracking_uri, data_files, as_json, output):
     """Predict with the model of MLflow run MODEL (a run id) or a model folder.
 
     \b
@@ -221,11 +226,20 @@ def predict(model, inputs, input_file, tracking_uri, data_files, as_json):
         raise click.UsageError("give inputs as arguments or with --input FILE")
     from seqapps import predicting
 
-    for row in predicting.predict(model, texts, tracking_uri):
+    rows, task = predicting.predict(model, texts, tracking_uri, with_task=True)
+    for row in rows:
         if as_json:
             click.echo(json.dumps(row))
         else:
             click.echo("\t".join(_cell(value) for value in row.values()))
+    if output:
+        writer = getattr(task, "write_predictions", None)
+        if writer is not None:
+            writer(rows, Path(output))
+        else:
+            Path(output).write_text(
+                "".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8"
+            )
 
 
 def _cell(value) -> str:

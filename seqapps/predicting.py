@@ -27,26 +27,32 @@ def _model_folder(path: Path) -> Path:
 
 
 def predict(
-    source: str, inputs: list[str], tracking_uri: str | None = None
-) -> list[dict[str, Any]]:
-    """Predict ``inputs`` with the model of run ``source`` or in folder ``source``."""
+    source: str, inputs: list[str], tracking_uri: str | None = None, with_task: bool = False
+):
+    """Predict ``inputs`` with the model of run ``source`` or in folder ``source``.
+
+    Returns the rows, or (rows, task) with ``with_task`` (the task can write them out).
+    """
     path = Path(source).expanduser()
     if path.exists():
-        return _predict_from_folder(_model_folder(path), inputs)
+        rows, task = _predict_from_folder(_model_folder(path), inputs)
+        return (rows, task) if with_task else rows
     if not _RUN_ID.match(source):
         raise UserInputError(f"{source!r} is neither a model folder nor an MLflow run id")
     from seqapps.tracking import download_model
 
     with tempfile.TemporaryDirectory(prefix="seqapps-model-") as scratch:
         folder = download_model(source, tracking_uri, scratch)
-        return _predict_from_folder(_model_folder(folder), inputs)
+        rows, task = _predict_from_folder(_model_folder(folder), inputs)
+        return (rows, task) if with_task else rows
 
 
-def _predict_from_folder(folder: Path, inputs: list[str]) -> list[dict[str, Any]]:
+def _predict_from_folder(folder: Path, inputs: list[str]) -> tuple[list[dict[str, Any]], Any]:
     metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
     task_cls = registry.load_task(metadata["task"])
     import_tensorflow()
     import keras
 
     model = keras.saving.load_model(folder / MODEL_FILE)
-    return task_cls().predict(model, metadata, inputs)
+    task = task_cls()
+    return task.predict(model, metadata, inputs), task

@@ -283,7 +283,11 @@ def _train_and_log(
             global_clipnorm=config.clip_norm or None,
             clipvalue=config.clip_value or None,
         )
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        if len(data.train.element_spec) == 3:
+            # (inputs, targets, weights): padding has weight 0, in the metrics as in the loss.
+            model.compile(optimizer=optimizer, loss=loss, weighted_metrics=metrics)
+        else:
+            model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     params["model.parameters"] = model.count_params()
     tracker.log_params(run_id, {"model.parameters": params["model.parameters"]})
     echo(f"model: {arch.name}, {model.count_params():,} parameters")
