@@ -3,27 +3,10 @@
 from __future__ import annotations
 
 import keras
-from keras import ops
 
 from seqapps.archs import GENERATION, EncoderSettings, returns_sequences
+from seqapps.layers.masking import ZeroPadding
 from seqapps.layers.regularization import kernel_regularizer
-
-
-@keras.saving.register_keras_serializable(package="seqapps")
-class ZeroPadding(keras.layers.Layer):
-    """Zero the padded steps and drop the mask (for layers that cannot read masks)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def call(self, inputs, mask=None):
-        if mask is None:
-            return inputs
-        return inputs * ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
-
-    def compute_mask(self, inputs, mask=None):
-        return None
 
 
 def conv1d(inputs, settings: EncoderSettings, *, kind: str):

@@ -219,7 +219,9 @@ class PosTask(Task):
         """Word embedding (+ char CNN) -> the arch's per-step encoder -> softmax over tags."""
         import keras
 
+        from seqapps.layers.characters import CharacterCNN
         from seqapps.layers.heads import token_embedding
+        from seqapps.layers.masking import ZeroPadding
         from seqapps.training import encoder_settings
 
         options = config.options
@@ -236,21 +238,26 @@ class PosTask(Task):
             c = keras.layers.Embedding(
                 spec.extra["chars"], options["char_dim"], name="char_embedding"
             )(chars)
-            c = keras.layers.TimeDistributed(
-                keras.layers.Conv1D(options["char_filters"], 3, padding="same", activation="relu"),
-                name="char_cnn",
-            )(c)
-            c = keras.layers.TimeDistributed(keras.layers.GlobalMaxPooling1D(), name="char_pool")(c)
+            c = CharacterCNN(options["char_filters"], name="char_cnn")(c)
             x = keras.layers.Concatenate(name="word_and_chars")([x, c])
         x = arch.build_encoder(x, encoder_settings(config), self.arch_kind())
+        # Sample weights exclude padding; a mask reaching the loss would be rescaled per batch.
+        x = ZeroPadding(name="end_of_mask")(x)
         outputs = keras.layers.Dense(
             len(spec.classes), activation="softmax", dtype="float32", name="tags"
         )(x)
         return keras.Model(inputs, outputs, name=f"pos_{arch.name}")
 
     def loss_and_metrics(self, spec):
-        """Cross-entropy and accuracy, weighted so padding counts for nothing."""
-        return "sparse_categorical_crossentropy", ["accuracy"]
+        """Cross-entropy averaged over real tokens (padding has weight 0).
+
+        No Keras accuracy: Keras averages weighted metrics per sentence before accumulating,
+        which is not token accuracy; `report` computes the exact token metrics instead.
+        """
+        import keras
+
+        loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight")
+        return loss, []
 
     # -- after training -----------------------------------------------------------------
 

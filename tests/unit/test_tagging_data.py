@@ -1,0 +1,70 @@
+"""CoNLL-U and token<TAB>tag readers, and vocabularies (no TensorFlow)."""
+
+import pytest
+
+from seqapps.data.tagging import UNKNOWN, Vocabulary, read_conllu, read_tagged, read_two_column
+from seqapps.exceptions import DataError
+
+CONLLU = """# sent_id = 1
+# text = I can't go.
+1\tI\tI\tPRON\tPRP\t_\t3\tnsubj\t_\t_
+2-3\tcan't\t_\t_\t_\t_\t_\t_\t_\t_
+2\tca\tcan\tAUX\tMD\t_\t4\taux\t_\t_
+3\tn't\tnot\tPART\tRB\t_\t4\tadvmod\t_\t_
+3.1\tgo\tgo\tVERB\tVB\t_\t_\t_\t0:root\t_
+4\tgo\tgo\tVERB\tVB\t_\t0\troot\t_\t_
+5\t.\t.\tPUNCT\t.\t_\t4\tpunct\t_\t_
+
+1\tYes\tyes\tINTJ\tUH\t_\t0\troot\t_\t_
+"""
+
+
+def test_conllu_skips_comments_multiword_tokens_and_empty_nodes(tmp_path):
+    path = tmp_path / "a.conllu"
+    path.write_text(CONLLU)
+    first, second = read_conllu(path)
+    assert first.tokens == ["I", "ca", "n't", "go", "."]
+    assert first.tags == ["PRON", "AUX", "PART", "VERB", "PUNCT"]
+    assert second.tokens == ["Yes"]
+    assert read_conllu(path, "xpos")[0].tags == ["PRP", "MD", "RB", "VB", "."]
+
+
+def test_conllu_wrong_column_count_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.conllu"
+    path.write_text("1\tI\tI\tPRON\tPRP\t_\t3\tnsubj\t_\t_\n2\tgo\tVERB\n")
+    with pytest.raises(
+        DataError, match=r"bad.conllu: line 2: expected 10 tab-separated CoNLL-U columns, found 3"
+    ):
+        read_conllu(path)
+
+
+def test_conllu_tag_column_of_underscores_suggests_the_other(tmp_path):
+    path = tmp_path / "nox.conllu"
+    path.write_text("1\tI\tI\tPRON\t_\t_\t0\troot\t_\t_\n")
+    with pytest.raises(DataError, match=r"the xpos column is empty .* try --set tag_column=upos"):
+        read_conllu(path, "xpos")
+
+
+def test_empty_files_are_reported(tmp_path):
+    (tmp_path / "e.conllu").write_text("# only a comment\n\n")
+    (tmp_path / "e.tsv").write_text("\n")
+    with pytest.raises(DataError, match=r"e\.conllu: file is empty"):
+        read_tagged(tmp_path / "e.conllu")
+    with pytest.raises(DataError, match=r"e\.tsv: file is empty"):
+        read_tagged(tmp_path / "e.tsv")
+
+
+def test_two_column_file(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("The\tDET\ndog\tNOUN\n\nRun\tVERB\n!\tPUNCT\n")
+    sentences = read_two_column(path)
+    assert [s.tokens for s in sentences] == [["The", "dog"], ["Run", "!"]]
+    path.write_text("The\tDET\ndog NOUN\n")
+    with pytest.raises(DataError, match=r"t.tsv: line 2: expected token<TAB>tag, found 1 column"):
+        read_two_column(path)
+
+
+def test_vocabulary_has_padding_and_unknown():
+    vocabulary = Vocabulary.fit([["a", "b", "a"], ["c"]], min_count=2)
+    assert vocabulary.items == ["<pad>", "<unk>", "a"]
+    assert vocabulary.encode(["a", "b", "zzz"]) == [2, UNKNOWN, UNKNOWN]
