@@ -263,3 +263,23 @@ def test_tfds_conll2003_read_from_a_local_folder(runner, seqapps_cli, tracking_u
     assert metrics["test_tokens_evaluated"] == 6 * 7
     params = MlflowClient(tracking_uri).get_run(run_id).data.params
     assert params["data.source"].startswith("tfds:conll2003") and params["data.train_size"] == "30"
+
+
+def test_word_dropout_only_acts_in_training_and_spares_padding(tmp_path):
+    import keras
+    import numpy as np
+
+    from seqapps.layers.heads import WordDropout
+
+    ids = np.tile(np.array([[5, 6, 7, 8, 1, 0, 0, 0]], "int32"), (500, 1))
+    layer = WordDropout(0.3, seed=1)
+    np.testing.assert_array_equal(layer(ids, training=False), ids)
+    dropped = keras.ops.convert_to_numpy(layer(ids, training=True))
+    known = ids > 1
+    assert 0.25 < np.mean(dropped[known] == 1) < 0.35
+    np.testing.assert_array_equal(dropped[~known], ids[~known])  # padding and <unk> untouched
+    inputs = keras.Input((None,), dtype="int32")
+    model = keras.Model(inputs, WordDropout(0.2, seed=3)(inputs))
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert reloaded.layers[-1].get_config()["rate"] == 0.2

@@ -55,6 +55,7 @@ class PosTask(Task):
         "min_count": 1,
         "lowercase": True,
         "char_features": False,
+        "word_dropout": 0.1,
         "max_word_length": 16,
         "embedding_dim": 64,
         "char_dim": 24,
@@ -70,6 +71,7 @@ class PosTask(Task):
         "min_count": "words seen fewer times in training become <unk>",
         "lowercase": "lowercase words for the word vocabulary (characters keep case)",
         "char_features": "add a character CNN per word (helps unknown words)",
+        "word_dropout": "in training, share of words replaced by <unk> (learns unknown words)",
         "max_word_length": "characters kept per word for the character CNN",
         "embedding_dim": "size of the word embedding",
         "char_dim": "size of the character embedding",
@@ -220,15 +222,16 @@ class PosTask(Task):
         import keras
 
         from seqapps.layers.characters import CharacterCNN
-        from seqapps.layers.heads import token_embedding
+        from seqapps.layers.heads import WordDropout, token_embedding
         from seqapps.layers.masking import ZeroPadding
         from seqapps.training import encoder_settings
 
         options = config.options
         words = keras.Input(shape=(None,), dtype="int32", name="words")
         inputs = {"words": words}
+        dropped = WordDropout(options["word_dropout"], seed=config.seed, name="word_dropout")(words)
         x = token_embedding(spec.vocabulary_size, options["embedding_dim"], name="word_embedding")(
-            words
+            dropped
         )
         if options["char_features"]:
             chars = keras.Input(

@@ -1,0 +1,30 @@
+"""On the embedded sample: BiLSTM beats LSTM, and character features help unknown words."""
+
+import pytest
+from mlflow import MlflowClient
+
+SMALL = ["--set", "sample_sentences=1000", "--epochs", "10", "-q"]
+
+
+def test_metrics(runner, cli, uri, *args):
+    result = runner.invoke(cli, ["run", "pos", *args, *SMALL, "--tracking-uri", uri])
+    assert result.exit_code == 0, result.output
+    run_id = next(x.split()[1] for x in result.output.splitlines() if x.startswith("run "))
+    return MlflowClient(uri).get_run(run_id).data.metrics
+
+
+test_metrics.__test__ = False  # a helper, not a test
+
+
+@pytest.mark.slow
+def test_bilstm_beats_lstm_and_char_features_help_unknown_words(runner, seqapps_cli, tracking_uri):
+    lstm = test_metrics(runner, seqapps_cli, tracking_uri, "--arch", "lstm")
+    bilstm = test_metrics(runner, seqapps_cli, tracking_uri, "--arch", "bilstm")
+    chars = test_metrics(
+        runner, seqapps_cli, tracking_uri, "--arch", "bilstm", "--set", "char_features=true"
+    )
+    # Sentence-initial ambiguous words can only be tagged by looking ahead.
+    assert bilstm["test_token_accuracy"] > lstm["test_token_accuracy"] + 0.015, (lstm, bilstm)
+    # Made-up test words are unknown: their spelling is what characters add.
+    assert chars["test_unknown_accuracy"] > bilstm["test_unknown_accuracy"] + 0.04, (bilstm, chars)
+    assert bilstm["test_unknown_tokens"] == chars["test_unknown_tokens"] > 50
