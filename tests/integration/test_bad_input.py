@@ -4,6 +4,7 @@ import socket
 
 import pytest
 
+from seqapps import registry
 from tests.conftest import runs_in
 
 
@@ -26,7 +27,9 @@ def bad(runner, seqapps_cli, tracking_uri):
 def test_unknown_task(runner, seqapps_cli):
     result = runner.invoke(seqapps_cli, ["run", "sentimental"])
     assert result.exit_code == 2
-    assert "unknown task 'sentimental'; available: sentiment" in result.stderr
+    available = ", ".join(sorted({r.name for r in registry.task_records()}))
+    assert f"unknown task 'sentimental'; available: {available}" in result.stderr
+    assert "sentiment" in available
 
 
 def test_unknown_arch(bad):
