@@ -34,6 +34,28 @@ def _lines(path: Path):
         raise DataError(f"--data {path}: cannot read ({error.strerror})") from None
 
 
+def _sentences(path: Path, parse) -> list[Sentence]:
+    """Sentences from blank-line-separated blocks; ``parse(number, line)`` gives a
+    (token, tag) pair, or None for a line to skip."""
+    sentences, tokens, tags = [], [], []
+    for number, line in _lines(path):
+        line = line.rstrip("\n")
+        if not line.strip():
+            if tokens:
+                sentences.append(Sentence(tokens, tags))
+                tokens, tags = [], []
+            continue
+        parsed = parse(number, line)
+        if parsed is not None:
+            tokens.append(parsed[0])
+            tags.append(parsed[1])
+    if tokens:
+        sentences.append(Sentence(tokens, tags))
+    if not sentences:
+        raise DataError(f"--data {path}: file is empty (no sentences)")
+    return sentences
+
+
 def read_conllu(path: Path, tag_column: str = "upos") -> list[Sentence]:
     """Sentences of a CoNLL-U file, tagged from ``tag_column`` (upos or xpos).
 
@@ -43,16 +65,10 @@ def read_conllu(path: Path, tag_column: str = "upos") -> list[Sentence]:
     if tag_column not in ("upos", "xpos"):
         raise DataError(f"--set tag_column={tag_column}: expected upos or xpos")
     column = CONLLU_COLUMNS.index(tag_column)
-    sentences, tokens, tags = [], [], []
-    for number, line in _lines(path):
-        line = line.rstrip("\n")
-        if not line.strip():
-            if tokens:
-                sentences.append(Sentence(tokens, tags))
-                tokens, tags = [], []
-            continue
+
+    def parse(number: int, line: str):
         if line.startswith("#"):
-            continue
+            return None
         fields = line.split("\t")
         if len(fields) != 10:
             raise DataError(
@@ -60,13 +76,10 @@ def read_conllu(path: Path, tag_column: str = "upos") -> list[Sentence]:
                 f"found {len(fields)}"
             )
         if "-" in fields[0] or "." in fields[0]:
-            continue
-        tokens.append(fields[1])
-        tags.append(fields[column])
-    if tokens:
-        sentences.append(Sentence(tokens, tags))
-    if not sentences:
-        raise DataError(f"--data {path}: file is empty (no sentences)")
+            return None
+        return fields[1], fields[column]
+
+    sentences = _sentences(path, parse)
     if all(tag == "_" for sentence in sentences for tag in sentence.tags):
         other = "xpos" if tag_column == "upos" else "upos"
         raise DataError(
@@ -78,27 +91,17 @@ def read_conllu(path: Path, tag_column: str = "upos") -> list[Sentence]:
 
 def read_two_column(path: Path) -> list[Sentence]:
     """Sentences of a token<TAB>tag file with a blank line between sentences."""
-    sentences, tokens, tags = [], [], []
-    for number, line in _lines(path):
-        line = line.rstrip("\n")
-        if not line.strip():
-            if tokens:
-                sentences.append(Sentence(tokens, tags))
-                tokens, tags = [], []
-            continue
+
+    def parse(number: int, line: str):
         fields = line.split("\t")
         if len(fields) != 2 or not fields[0] or not fields[1]:
             raise DataError(
                 f"--data {path}: line {number}: expected token<TAB>tag, found {len(fields)} "
                 "column(s)"
             )
-        tokens.append(fields[0])
-        tags.append(fields[1])
-    if tokens:
-        sentences.append(Sentence(tokens, tags))
-    if not sentences:
-        raise DataError(f"--data {path}: file is empty (no sentences)")
-    return sentences
+        return fields[0], fields[1]
+
+    return _sentences(path, parse)
 
 
 def read_tagged(path: Path, tag_column: str = "upos") -> list[Sentence]:
