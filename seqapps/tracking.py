@@ -74,6 +74,7 @@ class Tracker:
         for name in ("mlflow.store.db.utils", "alembic.runtime.migration"):
             logging.getLogger(name).setLevel(logging.WARNING)
         self.uri = resolve_tracking_uri(tracking_uri)
+        self._pending: list[Any] = []
         if self.uri.startswith("sqlite:///"):
             _check_sqlite_location(self.uri)
         try:
@@ -122,16 +123,30 @@ class Tracker:
         for start in range(0, len(items), _PARAMS_PER_BATCH):
             self.client.log_batch(run_id, params=items[start : start + _PARAMS_PER_BATCH])
 
-    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
-        """Log several metrics at one step in one call."""
+    def log_metrics(
+        self, run_id: str, metrics: dict[str, float], step: int | None = None, wait: bool = True
+    ) -> None:
+        """Log several metrics at one step in one call.
+
+        ``wait=False`` queues the write so training does not wait for the store; call
+        ``flush`` before the run is closed.
+        """
         import time
 
         from mlflow.entities import Metric
 
         timestamp = int(time.time() * 1000)
         batch = [Metric(key, float(value), timestamp, step or 0) for key, value in metrics.items()]
-        if batch:
+        if batch and wait:
             self.client.log_batch(run_id, metrics=batch)
+        elif batch:
+            self._pending.append(self.client.log_batch(run_id, metrics=batch, synchronous=False))
+
+    def flush(self) -> None:
+        """Wait for queued writes; a failed one raises here rather than being lost silently."""
+        pending, self._pending = self._pending, []
+        for operation in pending:
+            operation.wait()
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         """Set several tags at once."""

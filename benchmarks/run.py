@@ -1,0 +1,312 @@
+"""Measure seqapps against bare Keras: CLI latency, per-epoch overhead, pipeline headroom, archs.
+
+    python benchmarks/run.py --quick                  # a few minutes, CI-friendly
+    python benchmarks/run.py --json results.json      # the full run behind docs/benchmarks.md
+    python benchmarks/run.py --only latency,overhead
+
+Every figure is a median over repeats with its spread (min..max). Nothing here is asserted:
+the numbers are for people to read and compare.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+SECTIONS = ("latency", "overhead", "headroom", "archs")
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, min and max of repeated measurements."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def show(value: dict[str, float], unit: str = "", digits: int = 3) -> str:
+    return (
+        f"{value['median']:.{digits}f}{unit} ({value['min']:.{digits}f}..{value['max']:.{digits}f})"
+    )
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [header, *rows])
+
+
+# -- command latency -----------------------------------------------------------------------
+
+
+def latency(repeats: int) -> list[dict]:
+    """Wall time of `seqapps --help`, `tasks` and `archs` in fresh processes."""
+    results = []
+    for command in (["--help"], ["tasks"], ["archs"]):
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "seqapps", *command], capture_output=True, check=True
+            )
+            times.append(time.perf_counter() - started)
+        results.append({"command": "seqapps " + " ".join(command), "seconds": spread(times)})
+    return results
+
+
+# -- overhead and headroom -------------------------------------------------------------------
+
+
+def _prepare(task_name: str, flags: dict, workdir: Path):
+    from seqapps import config as config_module
+    from seqapps import registry
+
+    task_cls = registry.load_task(task_name)
+    flags = {"verbose": 0, "tracking_uri": f"sqlite:///{workdir / 'bench.db'}", **flags}
+    config = config_module.resolve(task_cls, flags, load_arch=registry.load_arch)
+    return task_cls, config
+
+
+def seqapps_epoch_seconds(task_name: str, flags: dict, workdir: Path) -> list[float]:
+    """Epoch times of a real `seqapps run`, from the per-epoch MLflow metric timestamps."""
+    from mlflow import MlflowClient
+
+    from seqapps import training
+
+    task_cls, config = _prepare(task_name, flags, workdir)
+    result = training.run(task_cls, config, echo=lambda _line: None)
+    history = MlflowClient(result.tracking_uri).get_metric_history(result.run_id, "train_loss")
+    stamps = [m.timestamp / 1000 for m in sorted(history, key=lambda m: m.step)]
+    return [b - a for a, b in itertools.pairwise(stamps)]  # epochs after the first
+
+
+def bare_keras(task_name: str, flags: dict, workdir: Path) -> tuple[list[float], float]:
+    """The same model on the same batches in a plain `model.fit`: epoch times, steps/epoch."""
+    import keras
+
+    from seqapps import registry, training
+
+    task_cls, config = _prepare(task_name, flags, workdir)
+    task = task_cls()
+    data = task.load_data(config)
+    keras.utils.set_random_seed(config.seed)
+    # The very same tf.data pipeline seqapps trains on: only our wrapper differs.
+    train, validation, _ = training._input_pipeline(task, data, config, config.batch_size, False)
+    steps = sum(1 for _ in train)
+    model = task.build_model(data.spec, registry.load_arch(config.arch), config)
+    loss, metrics = task.loss_and_metrics(data.spec)
+    optimizer = keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    stamps = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            stamps.append(time.perf_counter())
+
+    model.fit(
+        train,
+        validation_data=validation,
+        epochs=config.epochs,
+        verbose=0,
+        shuffle=False,
+        callbacks=[Clock()],
+    )
+    return [b - a for a, b in itertools.pairwise(stamps)], steps
+
+
+def pipeline_batches_per_second(task_name: str, flags: dict, workdir: Path, passes: int) -> float:
+    """How fast the training input pipeline alone yields batches (after a warm-up pass)."""
+    from seqapps import training
+
+    task_cls, config = _prepare(task_name, flags, workdir)
+    task = task_cls()
+    data = task.load_data(config)
+    train, _, _ = training._input_pipeline(task, data, config, config.batch_size, False)
+    for _ in train:  # warm-up: fills the cache as training's first epoch does
+        pass
+    count, started = 0, time.perf_counter()
+    for _ in range(passes):
+        for _ in train:
+            count += 1
+    return count / (time.perf_counter() - started)
+
+
+TASKS = {
+    "sentiment": {"arch": "bilstm"},
+    "pos": {"arch": "bilstm"},
+    "stock": {"arch": "lstm"},
+}
+
+
+def overhead_and_headroom(
+    repeats: int, epochs: int, workdir: Path, sections: set[str]
+) -> list[dict]:
+    results = []
+    for task_name, flags in TASKS.items():
+        flags = {**flags, "epochs": epochs, "patience": 0}
+        ours, bare, headroom = [], [], []
+        for _ in range(repeats):  # alternate, so drifts in machine load hit both alike
+            bare_times, steps = bare_keras(task_name, flags, workdir)
+            bare.append(statistics.median(bare_times))
+            if "overhead" in sections:
+                ours.append(statistics.median(seqapps_epoch_seconds(task_name, flags, workdir)))
+            if "headroom" in sections:
+                consumed = steps / bare[-1]
+                headroom.append(
+                    pipeline_batches_per_second(task_name, flags, workdir, 2) / consumed
+                )
+        row = {"task": task_name, "bare_epoch_seconds": spread(bare)}
+        if ours:
+            row["seqapps_epoch_seconds"] = spread(ours)
+            row["overhead_ratio"] = spread([o / b for o, b in zip(ours, bare)])
+        if headroom:
+            row["pipeline_headroom"] = spread(headroom)
+        results.append(row)
+    return results
+
+
+# -- architecture throughput -------------------------------------------------------------------
+
+
+def arch_throughput(repeats: int, examples: int) -> list[dict]:
+    """Training and inference examples/s of every arch on a fixed many-to-one problem."""
+    import keras
+    import numpy as np
+
+    from seqapps import registry
+    from seqapps.archs import EncoderSettings
+
+    rng = np.random.default_rng(0)
+    steps, features = 50, 32
+    x = rng.normal(size=(examples, steps, features)).astype("float32")
+    y = (x[:, :, 0].sum(axis=1) > 0).astype("int32")
+    results = []
+    for name in registry.archs_for_kind("many-to-one"):
+        arch = registry.load_arch(name)
+        inputs = keras.Input((steps, features))
+        encoded = arch.build_encoder(inputs, EncoderSettings(units=64, seed=0), "many-to-one")
+        model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(encoded))
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(x[:256], y[:256], batch_size=64, epochs=1, verbose=0)  # build and trace
+        model.predict(x[:256], batch_size=256, verbose=0)
+        train, infer = [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+            train.append(examples / (time.perf_counter() - started))
+            started = time.perf_counter()
+            model.predict(x, batch_size=256, verbose=0)
+            infer.append(examples / (time.perf_counter() - started))
+        results.append(
+            {
+                "arch": name,
+                "parameters": model.count_params(),
+                "train_examples_per_second": spread(train),
+                "inference_examples_per_second": spread(infer),
+            }
+        )
+    return results
+
+
+def machine() -> dict:
+    import keras
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "gpus": len(tf.config.list_physical_devices("GPU")),
+    }
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="Fewer repeats and epochs: a few minutes.")
+@click.option("--only", help=f"Comma-separated sections of: {', '.join(SECTIONS)}.")
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results here."
+)
+def main(quick, only, json_path):
+    """Run the benchmarks and print one table per section."""
+    sections = set(only.split(",")) if only else set(SECTIONS)
+    unknown = sections - set(SECTIONS)
+    if unknown:
+        raise click.BadParameter(
+            f"unknown section {sorted(unknown)[0]!r}; choose from {', '.join(SECTIONS)}"
+        )
+    repeats, epochs = (2, 4) if quick else (5, 8)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from seqapps.runtime import import_tensorflow
+
+    import_tensorflow()
+    results: dict = {"machine": machine(), "quick": quick}
+    click.echo(f"machine: {results['machine']}")
+    if "latency" in sections:
+        results["latency"] = latency(repeats * 3)
+        click.echo("\nCommand latency (target: --help under 0.5 s)")
+        click.echo(
+            table(
+                ["command", "seconds median (min..max)"],
+                [[r["command"], show(r["seconds"])] for r in results["latency"]],
+            )
+        )
+    if sections & {"overhead", "headroom"}:
+        with tempfile.TemporaryDirectory() as folder:
+            rows = overhead_and_headroom(repeats, epochs, Path(folder), sections)
+        results["tasks"] = rows
+        click.echo(
+            "\nPer-epoch time against bare Keras on identical tensors"
+            " (targets: ratio <= 1.05, headroom >= 10x)"
+        )
+        click.echo(
+            table(
+                [
+                    "task",
+                    "bare keras s/epoch",
+                    "seqapps s/epoch",
+                    "overhead ratio",
+                    "pipeline headroom",
+                ],
+                [
+                    [
+                        r["task"],
+                        show(r["bare_epoch_seconds"]),
+                        show(r["seqapps_epoch_seconds"]) if "seqapps_epoch_seconds" in r else "-",
+                        show(r["overhead_ratio"]) if "overhead_ratio" in r else "-",
+                        show(r["pipeline_headroom"], "x", 1) if "pipeline_headroom" in r else "-",
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+    if "archs" in sections:
+        results["archs"] = arch_throughput(repeats, 1024 if quick else 4096)
+        click.echo("\nArchitecture throughput (50 steps x 32 features, 64 units, batch 64, CPU)")
+        click.echo(
+            table(
+                ["arch", "params", "train ex/s", "inference ex/s"],
+                [
+                    [
+                        r["arch"],
+                        f"{r['parameters']:,}",
+                        show(r["train_examples_per_second"], "", 0),
+                        show(r["inference_examples_per_second"], "", 0),
+                    ]
+                    for r in results["archs"]
+                ],
+            )
+        )
+    if json_path:
+        Path(json_path).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
