@@ -226,7 +226,7 @@ def predict(model, inputs, input_file, tracking_uri, data_files, as_json, output
         raise click.UsageError("give inputs as arguments or with --input FILE")
     from seqapps import predicting
 
-    rows, task = predicting.predict(model, texts, tracking_uri, with_task=True)
+    rows, task = predicting.predict(model, texts, tracking_uri)
     for row in rows:
         if as_json:
             click.echo(json.dumps(row))

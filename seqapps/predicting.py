@@ -27,24 +27,22 @@ def _model_folder(path: Path) -> Path:
 
 
 def predict(
-    source: str, inputs: list[str], tracking_uri: str | None = None, with_task: bool = False
-):
+    source: str, inputs: list[str], tracking_uri: str | None = None
+) -> tuple[list[dict[str, Any]], Any]:
     """Predict ``inputs`` with the model of run ``source`` or in folder ``source``.
 
-    Returns the rows, or (rows, task) with ``with_task`` (the task can write them out).
+    Returns (rows, task): the task knows how to write its rows out.
     """
     path = Path(source).expanduser()
     if path.exists():
-        rows, task = _predict_from_folder(_model_folder(path), inputs)
-        return (rows, task) if with_task else rows
+        return _predict_from_folder(_model_folder(path), inputs)
     if not _RUN_ID.match(source):
         raise UserInputError(f"{source!r} is neither a model folder nor an MLflow run id")
     from seqapps.tracking import download_model
 
     with tempfile.TemporaryDirectory(prefix="seqapps-model-") as scratch:
         folder = download_model(source, tracking_uri, scratch)
-        rows, task = _predict_from_folder(_model_folder(folder), inputs)
-        return (rows, task) if with_task else rows
+        return _predict_from_folder(_model_folder(folder), inputs)
 
 
 def _predict_from_folder(folder: Path, inputs: list[str]) -> tuple[list[dict[str, Any]], Any]:

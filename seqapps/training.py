@@ -215,7 +215,8 @@ def run(
 
     ``parent_run_id`` nests the run under a pipeline's parent run; ``tags`` are added to it.
     """
-    chunk = task_cls().truncated_bptt(config)
+    task = task_cls()
+    chunk = task.truncated_bptt(config)
     arch = check_arch(task_cls, config.arch, stateful=chunk is not None)
     tracker = Tracker(config.tracking_uri)
     experiment_name = config.experiment or config.task
@@ -224,15 +225,15 @@ def run(
     echo(
         f"seqapps {seqapps.__version__}: task {config.task}, arch {config.arch}, data {config.data}"
     )
-    task = task_cls()
     # Tasks read and check their source before importing TensorFlow, so a data mistake is
-    # reported at once; the seed is set before anything random (model weights) happens.
+    # reported at once.
     data = task.load_data(config)
     import_tensorflow()
     import keras
 
     from seqapps.distribute import choose_strategy
 
+    # Before the input pipeline exists: tf.data shuffles combine their seed with the global one.
     _seed_everything(config.seed)
     echo(
         "data: "
