@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -19,6 +20,19 @@ import seqapps
 from seqapps import config as config_module
 from seqapps import registry
 from seqapps.exceptions import SeqappsError
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Data warnings as one plain line; anything else the way Python shows it."""
+    from seqapps.exceptions import DataWarning
+
+    if issubclass(category, DataWarning):
+        click.echo(f"Warning: {message}", err=True)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
 
 
 class SeqappsGroup(click.Group):
@@ -205,28 +219,60 @@ def run(task, config_file, set_pairs, quiet, **flags):
     type=click.Path(dir_okay=False),
     help="A history file to forecast from (e.g. stock prices CSV); repeatable.",
 )
+@click.option("--prime", help='Generation: the notes to continue, e.g. "C4 E4 G4".')
+@click.option("--length", type=int, help="Generation: steps to generate. [default: 64]")
+@click.option(
+    "--temperature",
+    type=float,
+    help="Generation: sampling temperature (0 = most likely, 1 = as learned). [default: 1.0]",
+)
+@click.option("--seed", type=int, help="Generation: seed of the sampler. [default: 0]")
+@click.option(
+    "--set",
+    "set_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A prediction option of the task (see `seqapps tasks -v`); repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
 @click.option(
     "--output",
+    "--out",
+    "output",
     type=click.Path(dir_okay=False, writable=True),
-    help="Also write the predictions to FILE (pos: .conllu for CoNLL-U, else token<TAB>tag).",
+    help="Also write the predictions to FILE (pos: .conllu or token<TAB>tag; music: .mid).",
 )
-def predict(model, inputs, input_file, tracking_uri, data_files, as_json, output):
+def predict(
+    model,
+    inputs,
+    input_file,
+    tracking_uri,
+    data_files,
+    prime,
+    length,
+    temperature,
+    seed,
+    set_pairs,
+    as_json,
+    output,
+):
     """Predict with the model of MLflow run MODEL (a run id) or a model folder.
 
     \b
     Examples:
       seqapps predict 3f2c...e9 "not good at all" "a wonderful film"
       seqapps predict 3f2c...e9 --data prices.csv      # stock: next `horizon` days
+      seqapps predict 3f2c...e9 --prime "C4 E4 G4" --length 64 --out song.mid   # music
     """
-    texts = list(inputs) + list(data_files)
+    texts = list(inputs) + list(data_files) + ([prime] if prime is not None else [])
     if input_file is not None:
         texts += [line.rstrip("\n") for line in input_file if line.strip()]
-    if not texts:
-        raise click.UsageError("give inputs as arguments or with --input FILE")
+    options = config_module.parse_set_pairs(set_pairs)
+    shortcuts = {"length": length, "temperature": temperature, "seed": seed}
+    options.update({key: value for key, value in shortcuts.items() if value is not None})
     from seqapps import predicting
 
-    rows, task = predicting.predict(model, texts, tracking_uri)
+    rows, task = predicting.predict(model, texts, tracking_uri, options)
     for row in rows:
         if as_json:
             click.echo(json.dumps(row))
@@ -240,6 +286,7 @@ def predict(model, inputs, input_file, tracking_uri, data_files, as_json, output
             Path(output).write_text(
                 "".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8"
             )
+        click.echo(f"wrote {output}", err=True)
 
 
 def _cell(value) -> str:
@@ -271,6 +318,9 @@ def tasks(verbose):
             for key, default in task.options.items():
                 help_text = task.option_help.get(key, "")
                 click.echo(f"{pad}--set {key}={default}  {help_text}".rstrip())
+            for key, default in task.predict_options.items():
+                help_text = task.predict_option_help.get(key, "")
+                click.echo(f"{pad}predict --set {key}={default}  {help_text}".rstrip())
 
 
 @cli.command()
@@ -464,4 +514,5 @@ def ui(tracking_uri, port):
 
 def main():
     """Console-script entry point."""
+    warnings.showwarning = _show_warning
     cli(prog_name="seqapps")

@@ -59,3 +59,10 @@ class TrackingError(UserInputError):
 
 class TrainingError(SeqappsError):
     """Training failed after it started (the run is marked FAILED)."""
+
+
+class DataWarning(UserWarning):
+    """Part of the data was skipped (e.g. an unreadable file); the run goes on without it.
+
+    The CLI prints it as one "Warning: ..." line.
+    """

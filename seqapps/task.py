@@ -61,11 +61,13 @@ class DataBundle:
 
 @dataclass
 class Report:
-    """What a task adds after evaluation: metrics, figures (matplotlib) and text artifacts."""
+    """What a task adds after evaluation: metrics, figures (matplotlib), text and binary files."""
 
     metrics: dict[str, float] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    #: Binary artifacts by relative path, e.g. {"samples/generated.mid": b"MThd..."}.
+    files: dict[str, bytes] = field(default_factory=dict)
     summary: list[str] = field(default_factory=list)
 
 
@@ -94,6 +96,11 @@ class Task(abc.ABC):
     defaults: ClassVar[dict[str, Any]] = {}
     #: Test metrics shown in the CLI summary (all are logged); empty = every test metric.
     headline_metrics: ClassVar[tuple[str, ...]] = ()
+    #: Options of ``seqapps predict`` (``--set key=value``; generation tasks also get
+    #: --length, --temperature and --seed), with defaults that give their types. A task
+    #: that declares any receives them as keyword arguments of ``predict``.
+    predict_options: ClassVar[dict[str, Any]] = {}
+    predict_option_help: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def arch_kind(cls) -> str:
@@ -141,7 +148,11 @@ class Task(abc.ABC):
     def predict(
         self, model: keras.Model, metadata: dict[str, Any], inputs: list[str]
     ) -> list[dict[str, Any]]:
-        """Run the exported model on raw inputs; one dict of readable fields per input."""
+        """Run the exported model on raw inputs; one dict of readable fields per input.
+
+        A task with ``predict_options`` takes them as extra keyword arguments. A generation
+        task may get no inputs at all (then it composes from scratch).
+        """
 
 
 def check_task_class(obj: Any, entry_name: str, distribution: str) -> type[Task]:

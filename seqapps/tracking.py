@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,14 @@ class Tracker:
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         """Log a text artifact."""
         self.client.log_text(run_id, text, artifact_file)
+
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        """Log a binary artifact (e.g. a MIDI or WAV sample) at ``artifact_file``."""
+        with tempfile.TemporaryDirectory(prefix="seqapps-artifact-") as scratch:
+            path = Path(scratch) / Path(artifact_file).name
+            path.write_bytes(data)
+            folder = str(Path(artifact_file).parent)
+            self.client.log_artifact(run_id, str(path), None if folder == "." else folder)
 
     def log_directory(self, run_id: str, directory: str | Path, artifact_path: str) -> None:
         """Log every file under ``directory`` below ``artifact_path``."""

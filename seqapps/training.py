@@ -9,6 +9,7 @@ is open it ends FINISHED, or FAILED/KILLED with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import sys
@@ -87,9 +88,28 @@ def _seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+def _with_known_size(dataset, size: int | None):
+    """Tell tf.data how many examples a generator-backed split holds.
+
+    Keras then knows the steps per epoch: no "ran out of data" warning after the first
+    epoch, and a progress bar with a total.
+    """
+    import tensorflow as tf
+
+    if size and dataset.cardinality() == tf.data.UNKNOWN_CARDINALITY:
+        return dataset.apply(tf.data.experimental.assert_cardinality(size))
+    return dataset
+
+
 def _input_pipeline(task, data, config: RunConfig, global_batch: int, stateful: bool):
     import tensorflow as tf
 
+    data = dataclasses.replace(
+        data,
+        train=_with_known_size(data.train, data.sizes.get("train")),
+        validation=_with_known_size(data.validation, data.sizes.get("validation")),
+        test=_with_known_size(data.test, data.sizes.get("test")),
+    )
     if stateful:
         # Row j of each batch continues row j of the previous one: keep order and size.
         train = data.train.batch(global_batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
@@ -347,6 +367,8 @@ def _train_and_log(
             tracker.log_figure(run_id, figure, f"figures/{name}.png")
         for name, text in report.texts.items():
             tracker.log_text(run_id, text, name)
+        for name, data in report.files.items():
+            tracker.log_bytes(run_id, data, name)
 
         exported = task.export_model(model, data)
         metadata = {

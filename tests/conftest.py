@@ -13,6 +13,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache(tmp_path_factory):
+    """Parsed-data caches (music scores) in one temp folder for the session, never in ~."""
+    folder = tmp_path_factory.mktemp("seqapps-cache")
+    previous = os.environ.get("SEQAPPS_CACHE")
+    os.environ["SEQAPPS_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("SEQAPPS_CACHE", None)
+    else:
+        os.environ["SEQAPPS_CACHE"] = previous
+
+
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     """Run in a fresh folder so mlflow.db and mlruns/ land there."""

@@ -40,3 +40,29 @@ def split_indices(
         for p in (train, validation, test)
     ]
     return parts[0], parts[1], parts[2]
+
+
+def split_groups(
+    groups: list[str], validation_fraction: float, test_fraction: float
+) -> dict[str, str]:
+    """Assign each distinct group (a piece, a speaker) to "train", "validation" or "test".
+
+    Groups are ordered by a hash of their name, not by the seed, so a group keeps its split
+    across runs and seeds and never lands in two splits. Validation and test each get at
+    least one group.
+    """
+    import hashlib
+
+    distinct = sorted(set(groups), key=lambda g: hashlib.sha1(g.encode("utf-8")).hexdigest())
+    if len(distinct) < 3:
+        raise DataError(
+            f"need at least 3 distinct groups to split train/validation/test, got {len(distinct)}"
+        )
+    n_test = max(1, round(len(distinct) * test_fraction))
+    n_validation = max(1, round(len(distinct) * validation_fraction))
+    if n_test + n_validation >= len(distinct):
+        n_test = n_validation = 1
+    assigned = {g: "test" for g in distinct[:n_test]}
+    assigned.update({g: "validation" for g in distinct[n_test : n_test + n_validation]})
+    assigned.update({g: "train" for g in distinct[n_test + n_validation :]})
+    return assigned
