@@ -120,6 +120,15 @@ class Task(abc.ABC):
         """
         return None
 
+    def augment(self, dataset: tf.data.Dataset, seed: int) -> tf.data.Dataset:
+        """Training-only, per-epoch transformations (augmentation, random crops).
+
+        The core applies this to the training split after caching and shuffling and before
+        ``batch``, so every epoch draws anew; the result must match the evaluation splits'
+        elements. ``seed`` is the run's seed.
+        """
+        return dataset
+
     def batch(self, dataset: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
         """Group examples into batches; tasks with ragged inputs pad or bucket here."""
         return dataset.batch(batch_size)

@@ -118,6 +118,7 @@ def _input_pipeline(task, data, config: RunConfig, global_batch: int, stateful: 
         return train, validation.prefetch(tf.data.AUTOTUNE), test.prefetch(tf.data.AUTOTUNE)
     buffer = min(max(data.sizes.get("train", 1), 1), 50_000)
     train = data.train.cache().shuffle(buffer, seed=config.seed, reshuffle_each_iteration=True)
+    train = task.augment(train, config.seed)
     train = task.batch(train, global_batch).prefetch(tf.data.AUTOTUNE)
     validation = task.batch(data.validation.cache(), global_batch).prefetch(tf.data.AUTOTUNE)
     test = task.batch(data.test, global_batch).prefetch(tf.data.AUTOTUNE)

@@ -132,3 +132,27 @@ def test_groups_never_share_a_split_and_keep_it_across_calls():
     assert set(first.values()) == {"train", "validation", "test"}
     tiny = split_groups(["a", "b", "c"], 0.1, 0.1)
     assert sorted(tiny.values()) == ["test", "train", "validation"]
+
+
+def test_a_musicxml_score_reads_as_its_voices_with_ties_merged(tmp_path):
+    import music21
+
+    from seqapps_music.scores import read_score
+
+    soprano, alto = music21.stream.Part(), music21.stream.Part()
+    for name, length in (("E4", 1.0), ("G4", 0.5), ("A4", 0.5), ("C5", 2.0)):
+        soprano.append(music21.note.Note(name, quarterLength=length))
+    tied = [music21.note.Note("C4", quarterLength=2.0), music21.note.Note("C4", quarterLength=2.0)]
+    tied[0].tie, tied[1].tie = music21.tie.Tie("start"), music21.tie.Tie("stop")
+    for note in tied:
+        alto.append(note)
+    score = music21.stream.Score([soprano, alto])
+    path = tmp_path / "two-voices.musicxml"
+    score.write("musicxml", fp=str(path))
+    piece = read_score(path, steps_per_quarter=4)
+    assert encoding.melody_tokens(piece) == ["E4:4", "G4:2", "A4:2", "C5:8"]
+    assert [n for n in piece.parts[1]] == [Note(0, 16, 60)]  # one note, not two tied halves
+    assert piece.length == 16
+    # On a coarse grid a note sounds on the beats it covers: the eighths land on one beat.
+    coarse = read_score(path, steps_per_quarter=1)
+    assert encoding.melody_tokens(coarse) == ["E4:1", "G4:1", "C5:2"]

@@ -1,0 +1,469 @@
+"""Speech: spoken-word recognition (many-to-one) and short speech-to-text with CTC.
+
+    seqapps run speech --arch bilstm                          # embedded synthesized voices
+    seqapps run speech --data speech_commands/ --arch gru     # ROOT/<word>/*.wav
+    seqapps run speech --arch bilstm --set mode=ctc           # characters, CTC loss
+    seqapps predict RUN_ID yes.wav no.wav
+
+Audio is decoded, cut to a fixed duration and turned into log-mel features inside tf.data;
+augmentation touches the training split only. Speakers never straddle splits, so the test
+accuracy is the accuracy on voices the model has never heard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqapps.data.sources import fingerprint_rows, load_tfds, parse_source
+from seqapps.exceptions import ConfigError, DataError
+from seqapps.runtime import import_tensorflow
+from seqapps.task import DataBundle, Report, Spec, Task
+from seqapps_speech import sources
+from seqapps_speech.augment import AugmentSettings
+from seqapps_speech.features import FeatureSettings
+from seqapps_speech.scoring import error_rate, greedy_decode
+
+SPLITS = sources.SPLITS
+MODES = ("words", "ctc")
+
+
+class SpeechTask(Task):
+    """Recognize a spoken word from WAV audio, or transcribe a short utterance (CTC)."""
+
+    name = "speech"
+    summary = "Spoken-word recognition from WAV audio; speech-to-text with CTC (--set mode=ctc)"
+    kind = "classify"
+    default_arch = "bilstm"
+    data_sources = (
+        "sample (default: synthesized voices, offline)",
+        "FOLDER in the Speech Commands layout (FOLDER/<word>/*.wav)",
+        "PATH.csv manifest with columns path,transcript (mode=ctc)",
+        "tfds:speech_commands",
+    )
+    options = {
+        "mode": "words",
+        "sample_rate": 16000,
+        "duration": 0.0,
+        "mel_bins": 40,
+        "mfcc": 0,
+        "normalize": "utterance",
+        "augment": True,
+        "shift_ms": 100.0,
+        "snr_db": 15.0,
+        "spec_masks": 2,
+        "validation_fraction": 0.1,
+        "test_fraction": 0.1,
+        "sample_speakers": 30,
+        "sample_repeats": 2,
+    }
+    option_help = {
+        "mode": "words (one label per clip) or ctc (character transcripts, CTC loss)",
+        "sample_rate": "rate every file must have (Hz); files at another rate are refused",
+        "duration": "seconds per clip, padded or trimmed; 0 = 1.0 for words, 1.5 for ctc",
+        "mel_bins": "log-mel channels per 10 ms frame (25 ms window)",
+        "mfcc": "0 = log-mel features; N = the first N MFCCs instead",
+        "normalize": "utterance (each channel over the clip: robust to new voices and "
+        "microphones) or dataset (training-set mean and variance)",
+        "augment": "time shift, background noise and SpecAugment masks on training clips",
+        "shift_ms": "largest random time shift",
+        "snr_db": "signal-to-noise ratio of added background noise (+- 5 dB)",
+        "spec_masks": "SpecAugment: time masks and frequency masks per clip (each)",
+        "validation_fraction": "share of speakers for validation (no list files)",
+        "test_fraction": "share of speakers for testing (no list files)",
+        "sample_speakers": "voices in the embedded sample",
+        "sample_repeats": "times each voice says each word (words) or x10 phrases (ctc)",
+    }
+    defaults = {"epochs": 40, "batch_size": 32, "patience": 8, "learning_rate": 2e-3}
+    headline_metrics = ("test_accuracy", "test_cer", "test_wer")
+
+    # -- data ---------------------------------------------------------------------------
+
+    def _settings(self, options: dict[str, Any]) -> None:
+        self.mode = options["mode"]
+        if self.mode not in MODES:
+            raise ConfigError(f"--set mode={self.mode}: expected words or ctc")
+        if options["normalize"] not in ("utterance", "dataset"):
+            raise ConfigError(
+                f"--set normalize={options['normalize']}: expected utterance or dataset"
+            )
+        if not 0 <= options["mfcc"] <= options["mel_bins"]:
+            raise ConfigError(
+                f"--set mfcc={options['mfcc']}: expected 0..mel_bins ({options['mel_bins']})"
+            )
+        if options["sample_rate"] < 8000:
+            raise ConfigError(f"--set sample_rate={options['sample_rate']}: expected at least 8000")
+        duration = options["duration"] or (1.0 if self.mode == "words" else 1.5)
+        self.features = FeatureSettings(
+            sample_rate=options["sample_rate"],
+            duration=duration,
+            mel_bins=options["mel_bins"],
+            upper_hz=min(7600.0, options["sample_rate"] / 2),
+            mfcc=options["mfcc"],
+            normalize=options["normalize"],
+        )
+        self.augmentation = (
+            AugmentSettings(options["shift_ms"], options["snr_db"], 0.8, options["spec_masks"])
+            if options["augment"]
+            else None
+        )
+
+    def load_data(self, config) -> DataBundle:
+        """Read and check every clip, split by speaker, decode and featurize in tf.data."""
+        from seqapps import registry
+
+        options = config.options
+        self._settings(options)
+        if self.mode == "ctc" and not registry.load_arch(config.arch).supports("tagging"):
+            raise ConfigError(
+                f"--arch {config.arch}: CTC needs one output per frame; use an arch that "
+                "serves tagging (rnn, lstm, gru, birnn, bilstm, bigru, esn, conv1d, transformer)"
+            )
+        source = parse_source(config.data)
+        rate = self.features.sample_rate
+        fractions = (options["validation_fraction"], options["test_fraction"])
+        self.noise = []
+        if source.kind == "sample":
+            splits, self.noise = sources.synthesized(
+                self.mode,
+                options["sample_speakers"],
+                options["sample_repeats"],
+                self.features.duration,
+                rate,
+                config.seed,
+                *fractions,
+            )
+            description = "sample"
+        elif source.kind == "tfds":
+            return self._load_tfds(source.value, config)
+        else:
+            path = Path(source.value).expanduser()
+            if path.is_dir():
+                splits, self.noise = sources.speech_commands_folder(path, rate, *fractions)
+            elif path.is_file() and path.suffix.lower() == ".csv":
+                splits = sources.manifest(path, rate, *fractions)
+            elif not path.exists():
+                raise DataError(f"--data {source.value}: no such file or folder")
+            else:
+                raise DataError(
+                    f"--data {source.value}: expected a folder (FOLDER/<word>/*.wav) or a "
+                    "CSV manifest (path,transcript)"
+                )
+            description = str(path)
+        if config.max_samples:
+            rng = np.random.default_rng(config.seed)  # keep every label: cut a shuffled list
+            splits = {
+                s: [u[i] for i in sorted(rng.permutation(len(u))[: config.max_samples])]
+                for s, u in splits.items()
+            }
+        for split in SPLITS:
+            if not splits[split]:
+                raise DataError(f"--data {description}: the {split} split has no clips")
+        self.speakers = {s: sorted({u.speaker for u in splits[s]}) for s in SPLITS}
+        self._fit_targets([u.target for u in splits["train"]], description)
+        for split in ("validation", "test"):
+            self._check_targets([u.target for u in splits[split]], split, description)
+        tf = import_tensorflow()
+        waveforms = {s: self._waveforms(tf, splits[s]) for s in SPLITS}
+        targets = {s: [u.target for u in splits[s]] for s in SPLITS}
+        rows = [(s, u.name, u.target) for s in SPLITS for u in splits[s]]
+        return self._bundle(tf, waveforms, targets, description, fingerprint_rows(rows))
+
+    def _load_tfds(self, name: str, config) -> DataBundle:
+        if name != "speech_commands":
+            raise DataError(f"--data tfds:{name}: the speech task reads tfds:speech_commands")
+        if self.mode != "words":
+            raise DataError("--data tfds:speech_commands has no transcripts; use mode=words")
+        tf = import_tensorflow()
+        datasets, info = load_tfds(name, config.data_dir, ["train", "validation", "test"])
+        names = info.features["label"].names
+        samples = self.features.samples
+        waveforms, targets = {}, {}
+        for split, dataset in zip(SPLITS, datasets):
+            if config.max_samples:
+                dataset = dataset.take(config.max_samples)
+            labels = [
+                names[int(x)] for x in dataset.map(lambda ex: ex["label"]).as_numpy_iterator()
+            ]
+            targets[split] = labels
+            waveforms[split] = dataset.map(
+                lambda ex: _fixed(tf, tf.cast(ex["audio"], tf.float32) / 32768.0, samples),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+        self.speakers = {s: [] for s in SPLITS}
+        self._fit_targets(targets["train"], f"tfds:{name}")
+        rows = [(s, len(targets[s])) for s in SPLITS]
+        return self._bundle(
+            tf, waveforms, targets, f"tfds:{name} {info.version}", fingerprint_rows(rows)
+        )
+
+    def _fit_targets(self, train_targets: list[str], description: str) -> None:
+        if self.mode == "words":
+            self.classes = sorted(set(train_targets))
+            if len(self.classes) < 2:
+                raise DataError(
+                    f"--data {description}: one word only ({self.classes[0]!r}); need two or more"
+                )
+        else:
+            self.chars = sorted({c for t in train_targets for c in t})
+
+    def _check_targets(self, targets: list[str], split: str, description: str) -> None:
+        known = set(self.classes) if self.mode == "words" else set(self.chars)
+        seen = set(targets) if self.mode == "words" else {c for t in targets for c in t}
+        unseen = sorted(seen - known)
+        if unseen:
+            what = "words" if self.mode == "words" else "characters"
+            raise DataError(
+                f"--data {description}: {what} {unseen} occur in the {split} split but never "
+                "in training"
+            )
+
+    def _waveforms(self, tf, utterances):
+        """Fixed-length mono float waveforms, decoded from WAV bytes or files in tf.data."""
+        from seqapps_speech.features import decode_wav
+
+        if isinstance(utterances[0].audio, bytes):
+            contents = tf.data.Dataset.from_tensor_slices([u.audio for u in utterances])
+        else:
+            paths = tf.data.Dataset.from_tensor_slices([str(u.audio) for u in utterances])
+            contents = paths.map(tf.io.read_file, num_parallel_calls=tf.data.AUTOTUNE)
+        samples = self.features.samples
+        return contents.map(
+            lambda c: _fixed(tf, decode_wav(c), samples), num_parallel_calls=tf.data.AUTOTUNE
+        )
+
+    def _encode(self, tf, targets: list[str]):
+        if self.mode == "words":
+            index = {c: i for i, c in enumerate(self.classes)}
+            return tf.data.Dataset.from_tensor_slices(
+                np.array([index[t] for t in targets], np.int32)
+            )
+        index = {c: i + 1 for i, c in enumerate(self.chars)}  # 0 is the CTC blank
+        ids = tf.ragged.constant([[index[c] for c in t] for t in targets], dtype=tf.int32)
+        return tf.data.Dataset.from_tensor_slices(ids)
+
+    def _bundle(self, tf, waveforms, targets, description, fingerprint) -> DataBundle:
+        from seqapps_speech.features import features
+
+        self.mean = self.std = None
+        if self.features.normalize == "dataset":
+            self.mean, self.std = _training_statistics(tf, waveforms["train"], self.features)
+        mean, std, settings = self.mean, self.std, self.features
+        datasets = {}
+        for split in SPLITS:
+            pairs = tf.data.Dataset.zip((waveforms[split], self._encode(tf, targets[split])))
+            if split != "train":  # training clips are featurized per epoch, after augmentation
+                pairs = pairs.map(
+                    lambda w, t: (features(w, settings, mean, std), t),
+                    num_parallel_calls=tf.data.AUTOTUNE,
+                )
+            datasets[split] = pairs
+        self.test_targets = targets["test"]
+        self.test_features = datasets["test"]
+        sizes = {s: len(targets[s]) for s in SPLITS}
+        sizes.update({f"{s}_speakers": len(self.speakers[s]) for s in SPLITS if self.speakers[s]})
+        spec = Spec(
+            classes=self.classes if self.mode == "words" else self.chars,
+            sequence_length=self.features.frames,
+            features=self.features.channels,
+            extra={"mode": self.mode},
+        )
+        return DataBundle(
+            datasets["train"],
+            datasets["validation"],
+            datasets["test"],
+            spec,
+            description,
+            fingerprint,
+            sizes,
+        )
+
+    def augment(self, dataset, seed: int):
+        """Featurize training clips, after time shift, noise and SpecAugment when enabled."""
+        import tensorflow as tf
+
+        from seqapps_speech.augment import augmenter
+        from seqapps_speech.features import features
+
+        settings, mean, std = self.features, self.mean, self.std
+        if self.augmentation is None:
+            return dataset.map(
+                lambda w, t: (features(w, settings, mean, std), t),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        apply = augmenter(settings, self.augmentation, self.noise, mean, std)
+        return tf.data.Dataset.zip((dataset, seeds)).map(
+            lambda pair, s: apply(pair[0], pair[1], s), num_parallel_calls=tf.data.AUTOTUNE
+        )
+
+    def batch(self, dataset, batch_size: int):
+        """Clips have one length; CTC transcripts are padded with the blank (0)."""
+        if self.mode == "ctc":
+            return dataset.padded_batch(batch_size)
+        return dataset.batch(batch_size)
+
+    # -- model --------------------------------------------------------------------------
+
+    def build_model(self, spec, arch, config):
+        """Feature frames -> the arch's encoder -> a word softmax, or per-frame character
+        scores for CTC."""
+        import keras
+
+        from seqapps.layers.heads import classification_head
+        from seqapps.training import encoder_settings
+
+        inputs = keras.Input(shape=(spec.sequence_length, spec.features), name="features")
+        if spec.extra["mode"] == "ctc":
+            x = arch.build_encoder(inputs, encoder_settings(config), "tagging")
+            outputs = keras.layers.Dense(len(spec.classes) + 1, dtype="float32", name="characters")(
+                x
+            )  # logits: CTC normalizes itself
+        else:
+            x = arch.build_encoder(inputs, encoder_settings(config), self.arch_kind())
+            outputs = classification_head(x, len(spec.classes), name="words")
+        return keras.Model(inputs, outputs, name=f"speech_{arch.name}")
+
+    def loss_and_metrics(self, spec):
+        """Cross-entropy and accuracy (words) or CTC loss (ctc: error rates in the report)."""
+        import keras
+
+        if spec.extra["mode"] == "ctc":
+            return keras.losses.CTC(), []
+        return keras.losses.SparseCategoricalCrossentropy(), [
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        ]
+
+    # -- after training -----------------------------------------------------------------
+
+    def _test_outputs(self, model):
+        batches = self.test_features.map(lambda x, t: x).batch(64)
+        features = np.concatenate(list(batches.as_numpy_iterator()))
+        return features, model.predict(features, verbose=0)
+
+    def transcribe(self, logits: np.ndarray) -> list[str]:
+        """Greedy CTC transcripts of a batch of (frames, characters + 1) scores."""
+        return ["".join(self.chars[k - 1] for k in greedy_decode(row)) for row in logits]
+
+    def report(self, model, data, config) -> Report:
+        """Words: per-word accuracy and confusions. CTC: CER, WER and sample transcripts.
+        Both: spectrograms of a few test clips."""
+        from seqapps import plots
+        from seqapps_speech.figures import spectrograms
+
+        features, outputs = self._test_outputs(model)
+        truth = self.test_targets
+        shown = range(min(4, len(truth)))
+        if self.mode == "ctc":
+            heard = self.transcribe(outputs)
+            metrics = {
+                "cer": error_rate(truth, heard, "char"),
+                "wer": error_rate(truth, heard, "word"),
+            }
+            samples = "".join(f"{t!r} -> {h!r}\n" for t, h in zip(truth[:30], heard[:30]))
+            titles = [f"said {truth[i]!r}, heard {heard[i]!r}" for i in shown]
+            summary = [
+                f"transcribed {len(truth)} test clips of unseen speakers: "
+                f"CER {metrics['cer']:.3f}, WER {metrics['wer']:.3f}"
+            ]
+            return Report(
+                metrics=metrics,
+                figures={"spectrograms": spectrograms([features[i] for i in shown], titles, 10.0)},
+                texts={"samples/transcripts.txt": samples},
+                summary=summary,
+            )
+        guess = [self.classes[i] for i in outputs.argmax(axis=-1)]
+        lines, matrix = ["word,accuracy,clips"], np.zeros((len(self.classes),) * 2, int)
+        index = {c: i for i, c in enumerate(self.classes)}
+        for t, g in zip(truth, guess):
+            matrix[index[t], index[g]] += 1
+        for word in self.classes:
+            clips = matrix[index[word]].sum()
+            right = matrix[index[word], index[word]] / clips if clips else float("nan")
+            lines.append(f"{word},{right:.4f},{clips}")
+        accuracy = float(np.trace(matrix) / matrix.sum())
+        titles = [f"{truth[i]!r}, recognized {guess[i]!r}" for i in shown]
+        chance = 1 / len(self.classes)
+        return Report(
+            metrics={"word_accuracy": accuracy},
+            figures={
+                "confusion_matrix": plots.confusion_matrix(matrix, self.classes),
+                "spectrograms": spectrograms([features[i] for i in shown], titles, 10.0),
+            },
+            texts={"per_word.csv": "\n".join(lines) + "\n"},
+            summary=[
+                f"recognized {len(truth)} test clips of {len(self.speakers['test']) or 'held-out'} "
+                f"unseen speakers: accuracy {accuracy:.3f} (chance {chance:.3f})"
+            ],
+        )
+
+    def export_model(self, model, data):
+        """Raw waveforms in: (batch, samples) float at the training rate, features inside."""
+        import keras
+
+        from seqapps_speech.layers import SpeechFeatures
+
+        waveform = keras.Input(shape=(self.features.samples,), name="waveform")
+        mean = None if self.mean is None else np.asarray(self.mean).tolist()
+        std = None if self.std is None else np.asarray(self.std).tolist()
+        x = SpeechFeatures(self.features.to_dict(), mean, std, name="log_mel_features")(waveform)
+        return keras.Model(waveform, model(x), name=f"{model.name}_from_waveform")
+
+    def export_metadata(self, data) -> dict[str, Any]:
+        """What the model expects (rate, duration) and how to read its output."""
+        settings = self.features
+        return {
+            "classes": self.classes if self.mode == "words" else [],
+            "chars": self.chars if self.mode == "ctc" else [],
+            "mode": self.mode,
+            "sample_rate": settings.sample_rate,
+            "duration": settings.duration,
+            "input": f"mono 16-bit PCM WAV at {settings.sample_rate} Hz, padded or trimmed "
+            f"to {settings.duration:g} s",
+        }
+
+    def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
+        """The word and its probability (words) or the transcript (ctc) of each WAV file."""
+        self.mode, self.classes, self.chars = (
+            metadata["mode"],
+            metadata["classes"],
+            metadata["chars"],
+        )
+        rate = metadata["sample_rate"]
+        samples = round(rate * metadata["duration"])
+        clips = np.zeros((len(inputs), samples), np.float32)
+        for row, name in enumerate(inputs):
+            path = Path(name)
+            if not path.is_file():
+                raise DataError(f"{name}: no such file")
+            audio = sources.read_wav(path, rate)[:samples]
+            clips[row, : len(audio)] = audio
+        outputs = model.predict(clips, verbose=0)
+        if self.mode == "ctc":
+            return [{"file": n, "transcript": t} for n, t in zip(inputs, self.transcribe(outputs))]
+        return [
+            {"file": n, "word": self.classes[int(p.argmax())], "probability": float(p.max())}
+            for n, p in zip(inputs, outputs)
+        ]
+
+
+def _fixed(tf, waveform, samples: int):
+    from seqapps_speech.features import fix_length
+
+    fixed = fix_length(waveform, samples)
+    return tf.ensure_shape(fixed, (samples,))
+
+
+def _training_statistics(tf, waveforms, settings: FeatureSettings):
+    """Per-channel mean and standard deviation of the training features (no augmentation)."""
+    from seqapps_speech.features import log_mel
+
+    total = squares = count = 0
+    for batch in waveforms.batch(256).map(lambda w: log_mel(w, settings)).as_numpy_iterator():
+        flat = batch.reshape(-1, batch.shape[-1]).astype(np.float64)
+        total, squares, count = total + flat.sum(0), squares + (flat**2).sum(0), count + len(flat)
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean**2, 1e-10))
+    return mean.astype(np.float32), std.astype(np.float32)

@@ -1,0 +1,148 @@
+"""The speech feature pipeline against a direct NumPy computation; augmentation; scoring."""
+
+import wave
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqapps_speech import synth
+from seqapps_speech.augment import AugmentSettings, _add_noise, _mask, _shift, augmenter
+from seqapps_speech.features import FeatureSettings, decode_wav, features, fix_length, log_mel
+from seqapps_speech.scoring import edit_distance, error_rate, greedy_decode
+
+RATE = 16000
+
+
+def spoken_wav(path, channels=1, seconds=1.0):
+    rng = np.random.default_rng(3)
+    voice = synth.speakers(1, 3)[0]
+    waveform = synth.place(synth.say(["ai"], voice, rng, RATE), seconds, rng, RATE)
+    path.write_bytes(synth.wav_bytes(waveform, RATE, channels))
+    return path
+
+
+def numpy_log_mel(path, settings: FeatureSettings) -> np.ndarray:
+    """Log-mel energies computed from the textbook definitions, without TensorFlow."""
+    with wave.open(str(path)) as audio:
+        pcm = np.frombuffer(audio.readframes(audio.getnframes()), "<i2").astype(np.float64)
+    x = np.zeros(settings.samples)
+    x[: min(len(pcm), settings.samples)] = pcm[: settings.samples] / 32768.0
+    n, hop, fft = settings.frame_length, settings.frame_step, settings.fft_length
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)  # periodic Hann
+    frames = np.stack([x[i : i + n] * window for i in range(0, len(x) - n + 1, hop)])
+    power = np.abs(np.fft.rfft(frames, fft)) ** 2
+
+    def mel(hz):  # HTK mel scale
+        return 1127.0 * np.log1p(np.asarray(hz) / 700.0)
+
+    bins = mel(np.linspace(0, settings.sample_rate / 2, fft // 2 + 1))
+    edges = np.linspace(mel(settings.lower_hz), mel(settings.upper_hz), settings.mel_bins + 2)
+    weights = np.zeros((fft // 2 + 1, settings.mel_bins))
+    for m in range(settings.mel_bins):
+        low, centre, high = edges[m : m + 3]
+        rising = (bins - low) / (centre - low)
+        falling = (high - bins) / (high - centre)
+        weights[:, m] = np.maximum(0, np.minimum(rising, falling))
+    weights[0] = 0  # the DC bin carries no band
+    return np.log(power @ weights + 1e-6)
+
+
+def tf_features_of_file(path, settings):
+    waveform = fix_length(decode_wav(tf.io.read_file(str(path))), settings.samples)
+    return log_mel(waveform, settings).numpy()
+
+
+def test_log_mel_matches_a_direct_numpy_computation(tmp_path):
+    settings = FeatureSettings()
+    path = spoken_wav(tmp_path / "ai.wav")
+    ours = tf_features_of_file(path, settings)
+    reference = numpy_log_mel(path, settings)
+    assert ours.shape == reference.shape == (settings.frames, 40) == (98, 40)
+    loud = reference > np.log(1e-4)  # float32 rounding dominates near the floor
+    np.testing.assert_allclose(ours[loud], reference[loud], rtol=0, atol=2e-3)
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=5e-2)
+
+
+def test_utterance_normalization_gives_each_channel_zero_mean_unit_variance(tmp_path):
+    settings = FeatureSettings()
+    path = spoken_wav(tmp_path / "ai.wav")
+    waveform = decode_wav(tf.io.read_file(str(path)))
+    normalized = features(waveform, settings).numpy()
+    reference = numpy_log_mel(path, settings)
+    expected = (reference - reference.mean(0)) / np.sqrt(reference.var(0) + 1e-5)
+    np.testing.assert_allclose(normalized, expected, atol=2e-2)
+    np.testing.assert_allclose(normalized.mean(0), 0, atol=1e-4)
+    # A louder recording (a gain: a constant offset in log energy) changes nothing, once the
+    # recording has the faint noise floor every microphone has (digital silence sits at the
+    # log floor, which a gain cannot move).
+    hiss = tf.constant(np.random.default_rng(0).normal(0, 1e-3, waveform.shape), tf.float32)
+    quiet = features(waveform + hiss, settings).numpy()
+    louder = features(3.0 * (waveform + hiss), settings).numpy()
+    np.testing.assert_allclose(louder, quiet, atol=2e-2)
+
+
+def test_stereo_is_mixed_down_and_length_is_fixed(tmp_path):
+    mono = spoken_wav(tmp_path / "mono.wav")
+    stereo = spoken_wav(tmp_path / "stereo.wav", channels=2)
+    a = decode_wav(tf.io.read_file(str(mono))).numpy()
+    b = decode_wav(tf.io.read_file(str(stereo))).numpy()
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert fix_length(tf.constant(a[:1000]), 1600).numpy()[1000:].tolist() == [0.0] * 600
+    assert fix_length(tf.constant(a), 1600).shape == (1600,)
+
+
+def test_mfcc_option_gives_the_first_coefficients(tmp_path):
+    settings = FeatureSettings(mfcc=13)
+    waveform = decode_wav(tf.io.read_file(str(spoken_wav(tmp_path / "ai.wav"))))
+    assert features(waveform, settings).shape == (98, 13)
+
+
+def test_time_shift_moves_the_audio_and_fills_with_silence():
+    x = tf.range(1, 11, dtype=tf.float32)
+    assert _shift(x, tf.constant(3)).numpy().tolist() == [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]
+    assert _shift(x, tf.constant(-2)).numpy().tolist() == [3, 4, 5, 6, 7, 8, 9, 10, 0, 0]
+
+
+@pytest.mark.parametrize("snr", [0.0, 10.0, 20.0])
+def test_noise_is_mixed_at_the_chosen_snr(snr):
+    rng = np.random.default_rng(0)
+    signal = tf.constant(np.sin(np.arange(RATE) / 5.0), tf.float32)
+    bank = tf.constant(rng.standard_normal((2, 3 * RATE)), tf.float32)
+    noisy = _add_noise(signal, bank, tf.constant([1, 2], tf.int64), snr, RATE).numpy()
+    noise = noisy - signal.numpy()
+    measured = 10 * np.log10(np.mean(signal.numpy() ** 2) / np.mean(noise**2))
+    assert snr - 5.01 <= measured <= snr + 5.01
+
+
+def test_spec_masks_blank_one_band():
+    x = tf.ones((98, 40))
+    masked = _mask(x, tf.constant([4, 2], tf.int64), axis=1, widest=6).numpy()
+    blank = np.flatnonzero(masked.sum(0) == 0)
+    assert len(blank) <= 6 and (len(blank) == 0 or np.all(np.diff(blank) == 1))
+    assert np.all(masked[:, np.setdiff1d(np.arange(40), blank)] == 1)
+
+
+def test_augmentation_is_reproducible_by_seed_and_differs_between_seeds(tmp_path):
+    settings = FeatureSettings()
+    waveform = decode_wav(tf.io.read_file(str(spoken_wav(tmp_path / "ai.wav"))))
+    noise = [np.random.default_rng(1).standard_normal(3 * RATE).astype(np.float32)]
+    apply = augmenter(settings, AugmentSettings(), noise)
+    first, _ = apply(waveform, 0, tf.constant([7, 8], tf.int64))
+    again, _ = apply(waveform, 0, tf.constant([7, 8], tf.int64))
+    other, _ = apply(waveform, 0, tf.constant([9, 8], tf.int64))
+    np.testing.assert_array_equal(first.numpy(), again.numpy())
+    assert np.abs(first.numpy() - other.numpy()).mean() > 0.05
+
+
+def test_greedy_ctc_decoding_merges_repeats_and_drops_blanks():
+    path = [0, 1, 1, 0, 1, 2, 2, 0, 0, 3]
+    logits = np.eye(4)[path]
+    assert greedy_decode(logits) == [1, 1, 2, 3]
+
+
+def test_error_rates():
+    assert edit_distance("kitten", "sitting") == 3
+    assert error_rate(["ai ou"], ["ai ou"], "char") == 0
+    assert error_rate(["ai ou"], ["a ou"], "char") == pytest.approx(1 / 5)
+    assert error_rate(["ai ou", "ei"], ["ai", "ie"], "word") == pytest.approx(2 / 3)
