@@ -162,6 +162,33 @@ def cli():
     help="Keep checkpoints and the model in DIR/<run id>. [default: a temporary folder]",
 )
 @click.option(
+    "--strategy",
+    type=click.Choice(["auto", "default", "one-device", "mirrored", "multi-worker"]),
+    help="tf.distribute strategy (auto: several GPUs mirrored, one GPU one-device, "
+    "else default). [default: auto]",
+)
+@click.option(
+    "--devices",
+    metavar="LIST",
+    help="Devices to use, e.g. gpu:0,gpu:1; cpu:0,cpu:1 splits the CPU into logical devices.",
+)
+@click.option(
+    "--jit-compile/--no-jit-compile",
+    default=None,
+    help="Compile training steps with XLA (helps some models on GPU; slows LSTMs on CPU). "
+    "[default: off]",
+)
+@click.option(
+    "--steps-per-execution",
+    type=int,
+    help="Batches per compiled call; more cuts Python overhead on small models. [default: 1]",
+)
+@click.option(
+    "--mixed-precision/--no-mixed-precision",
+    default=None,
+    help="mixed_float16 compute with float32 outputs (needs a GPU). [default: off]",
+)
+@click.option(
     "--set",
     "set_pairs",
     multiple=True,

@@ -42,6 +42,11 @@ class RunConfig:
     run_name: str | None = None
     output_dir: str | None = None
     verbose: int = 1
+    strategy: str = "auto"
+    devices: str | None = None
+    jit_compile: bool = False
+    steps_per_execution: int = 1
+    mixed_precision: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
     def as_params(self) -> dict[str, str]:
@@ -188,7 +193,21 @@ _TYPES = {
     "learning_rate": float,
     "clip_norm": float,
     "clip_value": float,
+    "steps_per_execution": int,
+    "jit_compile": bool,
+    "mixed_precision": bool,
 }
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("true", "yes", "1", "on"):
+        return True
+    if lowered in ("false", "no", "0", "off"):
+        return False
+    raise ValueError(value)
 
 
 def _coerce_field(name: str, value: Any, source: str) -> Any:
@@ -196,6 +215,8 @@ def _coerce_field(name: str, value: Any, source: str) -> Any:
     if value is None or wanted is None:
         return None if value is None else (str(value) if name not in ("options",) else value)
     try:
+        if wanted is bool:
+            return _as_bool(value)
         if isinstance(value, bool):
             raise ValueError
         return wanted(value)
@@ -219,6 +240,12 @@ def _check_ranges(config: RunConfig) -> None:
         ("patience", config.patience >= 0, "0 (off) or more"),
         ("max_samples", config.max_samples is None or config.max_samples >= 1, "at least 1"),
         ("verbose", config.verbose in (0, 1, 2), "0, 1 or 2"),
+        ("steps_per_execution", config.steps_per_execution >= 1, "at least 1"),
+        (
+            "strategy",
+            config.strategy in ("auto", "default", "one-device", "mirrored", "multi-worker"),
+            "auto, default, one-device, mirrored or multi-worker",
+        ),
     ]
     for name, ok, expected in rules:
         if not ok:

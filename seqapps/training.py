@@ -246,13 +246,14 @@ def run(
     echo(
         f"seqapps {seqapps.__version__}: task {config.task}, arch {config.arch}, data {config.data}"
     )
+    from seqapps.distribute import choose_strategy, request_devices
+
+    request_devices(config.devices)  # logical CPU devices must exist before TF starts
     # Tasks read and check their source before importing TensorFlow, so a data mistake is
     # reported at once.
     data = task.load_data(config)
     import_tensorflow()
     import keras
-
-    from seqapps.distribute import choose_strategy
 
     # Before the input pipeline exists: tf.data shuffles combine their seed with the global one.
     _seed_everything(config.seed)
@@ -261,14 +262,30 @@ def run(
         + ", ".join(f"{split} {count}" for split, count in data.sizes.items())
         + f" examples (fingerprint {data.fingerprint})"
     )
-    strategy = choose_strategy()
+    strategy = choose_strategy(config.strategy, config.devices)
+    if chunk is not None and strategy.replicas > 1:
+        raise ConfigError(
+            f"--strategy {strategy.name}: truncated BPTT carries state row by row across "
+            "batches, which replicas would split; use one device"
+        )
+    if config.mixed_precision:
+        import tensorflow as tf
+
+        if not tf.config.list_logical_devices("GPU"):
+            raise ConfigError(
+                "--mixed-precision needs a GPU: float16 math is emulated on CPUs, and slower"
+            )
 
     tags = {"task": config.task, "arch": config.arch, "seqapps.data": data.source, **(tags or {})}
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
     run_id = tracker.start_run(experiment_id, config.run_name, tags)
     echo(f"MLflow run {run_id} in experiment {experiment_name!r} ({tracker.uri})")
+    policy = keras.mixed_precision.global_policy()
     try:
+        if config.mixed_precision:
+            # Heads compute in float32 (dtype="float32"), so losses stay stable.
+            keras.mixed_precision.set_global_policy("mixed_float16")
         result = _train_and_log(
             task, arch, config, data, strategy, tracker, run_id, experiment_id, keras, echo, chunk
         )
@@ -281,6 +298,8 @@ def run(
     except Exception as error:
         tracker.fail(run_id, f"{type(error).__name__}: {error}")
         raise TrainingError(f"run {run_id} failed: {type(error).__name__}: {error}") from error
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
     return result
 
 
@@ -296,6 +315,7 @@ def _train_and_log(
             **{f"data.{split}_size": count for split, count in data.sizes.items()},
             "strategy": strategy.name,
             "replicas": strategy.replicas,
+            "workers": strategy.workers,
             "devices": ",".join(strategy.devices),
             "global_batch_size": global_batch,
             "tbptt_chunk": chunk or "",
@@ -320,9 +340,16 @@ def _train_and_log(
         )
         if len(data.train.element_spec) == 3:
             # (inputs, targets, weights): padding has weight 0, in the metrics as in the loss.
-            model.compile(optimizer=optimizer, loss=loss, weighted_metrics=metrics)
+            metric_arguments = {"weighted_metrics": metrics}
         else:
-            model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+            metric_arguments = {"metrics": metrics}
+        model.compile(
+            optimizer=optimizer,
+            loss=loss,
+            jit_compile=config.jit_compile,
+            steps_per_execution=config.steps_per_execution,
+            **metric_arguments,
+        )
     params["model.parameters"] = model.count_params()
     tracker.log_params(run_id, {"model.parameters": params["model.parameters"]})
     echo(f"model: {arch.name}, {model.count_params():,} parameters")
