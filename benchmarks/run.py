@@ -3,6 +3,7 @@
     python benchmarks/run.py --quick                  # a few minutes, CI-friendly
     python benchmarks/run.py --json results.json      # the full run behind docs/benchmarks.md
     python benchmarks/run.py --only latency,overhead
+    python benchmarks/run.py --only overhead --tasks stock
 
 Every figure is a median over repeats with its spread (min..max). Nothing here is asserted:
 the numbers are for people to read and compare.
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import click
 
-SECTIONS = ("latency", "overhead", "headroom", "archs")
+SECTIONS = ("latency", "overhead", "headroom", "archs", "scaling", "options")
 
 
 def spread(values: list[float]) -> dict[str, float]:
@@ -145,10 +146,12 @@ TASKS = {
 
 
 def overhead_and_headroom(
-    repeats: int, epochs: int, workdir: Path, sections: set[str]
+    repeats: int, epochs: int, workdir: Path, sections: set[str], tasks: list[str]
 ) -> list[dict]:
     results = []
     for task_name, flags in TASKS.items():
+        if task_name not in tasks:
+            continue
         flags = {**flags, "epochs": epochs, "patience": 0}
         ours, bare, headroom = [], [], []
         for _ in range(repeats):  # alternate, so drifts in machine load hit both alike
@@ -214,6 +217,97 @@ def arch_throughput(repeats: int, examples: int) -> list[dict]:
     return results
 
 
+# -- scaling -----------------------------------------------------------------------------------
+
+
+def _synthetic_epoch_seconds(arch_name: str, examples: int, steps: int, repeats: int) -> list:
+    """Seconds per training epoch of ``arch_name`` on random (examples, steps, 32) inputs."""
+    import keras
+    import numpy as np
+
+    from seqapps import registry
+    from seqapps.archs import EncoderSettings
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(examples, steps, 32)).astype("float32")
+    y = (x[:, :, 0].sum(axis=1) > 0).astype("int32")
+    arch = registry.load_arch(arch_name)
+    inputs = keras.Input((steps, 32))
+    encoded = arch.build_encoder(inputs, EncoderSettings(units=64, seed=0), "many-to-one")
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(encoded))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0)  # build and trace
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def scaling(repeats: int, quick: bool, workdir: Path) -> dict:
+    """Epoch time against sequence length and dataset size (lstm), and against replicas."""
+    lengths = [25, 50, 100, 200] if not quick else [25, 50, 100]
+    sizes = [1024, 2048, 4096, 8192] if not quick else [1024, 2048, 4096]
+    by_length = [
+        {"steps": n, "seconds": spread(_synthetic_epoch_seconds("lstm", 2048, n, repeats))}
+        for n in lengths
+    ]
+    by_size = [
+        {"examples": n, "seconds": spread(_synthetic_epoch_seconds("lstm", n, 50, repeats))}
+        for n in sizes
+    ]
+    replicas = []
+    for label, args in (
+        ("default, 1 device, batch 32", ["--strategy", "default", "--batch-size", "32"]),
+        (
+            "mirrored, 2 logical CPUs, 16 per replica",
+            ["--strategy", "mirrored", "--devices", "cpu:0,cpu:1", "--batch-size", "16"],
+        ),
+    ):
+        seconds = [_cli_epoch_seconds(args, workdir, epochs=4) for _ in range(max(1, repeats // 2))]
+        replicas.append({"setup": label, "seconds": spread(seconds)})
+    return {"length": by_length, "size": by_size, "replicas": replicas}
+
+
+def _cli_epoch_seconds(args: list[str], workdir: Path, epochs: int, task: str = "sentiment"):
+    """Median epoch time (after the first) of `seqapps run` in a fresh process."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{workdir / 'cli.db'}"
+    command = [sys.executable, "-m", "seqapps", "run", task, "--epochs", str(epochs)]
+    command += ["--patience", "0", "-q", "--tracking-uri", uri, *args]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    run_id = next(line.split()[1] for line in output.splitlines() if line.startswith("run "))
+    history = MlflowClient(uri).get_metric_history(run_id, "train_loss")
+    stamps = [m.timestamp / 1000 for m in sorted(history, key=lambda m: m.step)]
+    return statistics.median(b - a for a, b in itertools.pairwise(stamps))
+
+
+OPTIONS = {
+    "default": [],
+    "--jit-compile": ["--jit-compile"],
+    "--steps-per-execution 8": ["--steps-per-execution", "8"],
+}
+
+
+def options(repeats: int, workdir: Path) -> list[dict]:
+    """Epoch time of the speed options against the defaults, per task and arch."""
+    results = []
+    for task, arch in (("stock", "lstm"), ("stock", "conv1d"), ("sentiment", "gru")):
+        base = None
+        for label, args in OPTIONS.items():
+            seconds = [
+                _cli_epoch_seconds(["--arch", arch, *args], workdir, epochs=5, task=task)
+                for _ in range(repeats)
+            ]
+            row = {"task": task, "arch": arch, "option": label, "seconds": spread(seconds)}
+            base = base or row["seconds"]["median"]
+            row["ratio"] = row["seconds"]["median"] / base
+            results.append(row)
+    return results
+
+
 def machine() -> dict:
     import keras
     import tensorflow as tf
@@ -232,9 +326,16 @@ def machine() -> dict:
 @click.option("--quick", is_flag=True, help="Fewer repeats and epochs: a few minutes.")
 @click.option("--only", help=f"Comma-separated sections of: {', '.join(SECTIONS)}.")
 @click.option(
+    "--tasks",
+    "task_names",
+    default=",".join(TASKS),
+    show_default=True,
+    help="Tasks of the overhead and headroom sections.",
+)
+@click.option(
     "--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results here."
 )
-def main(quick, only, json_path):
+def main(quick, only, task_names, json_path):
     """Run the benchmarks and print one table per section."""
     sections = set(only.split(",")) if only else set(SECTIONS)
     unknown = sections - set(SECTIONS)
@@ -260,7 +361,9 @@ def main(quick, only, json_path):
         )
     if sections & {"overhead", "headroom"}:
         with tempfile.TemporaryDirectory() as folder:
-            rows = overhead_and_headroom(repeats, epochs, Path(folder), sections)
+            rows = overhead_and_headroom(
+                repeats, epochs, Path(folder), sections, task_names.split(",")
+            )
         results["tasks"] = rows
         click.echo(
             "\nPer-epoch time against bare Keras on identical tensors"
@@ -301,6 +404,57 @@ def main(quick, only, json_path):
                         show(r["inference_examples_per_second"], "", 0),
                     ]
                     for r in results["archs"]
+                ],
+            )
+        )
+    if "scaling" in sections:
+        with tempfile.TemporaryDirectory() as folder:
+            results["scaling"] = scaling(repeats, quick, Path(folder))
+        rows = results["scaling"]
+        click.echo("\nEpoch time against sequence length (lstm, 2048 examples, batch 64)")
+        click.echo(
+            table(
+                ["steps", "s/epoch", "s per 100 steps"],
+                [
+                    [
+                        r["steps"],
+                        show(r["seconds"]),
+                        f"{100 * r['seconds']['median'] / r['steps']:.3f}",
+                    ]
+                    for r in rows["length"]
+                ],
+            )
+        )
+        click.echo("\nEpoch time against dataset size (lstm, 50 steps, batch 64)")
+        click.echo(
+            table(
+                ["examples", "s/epoch", "ms per 100 examples"],
+                [
+                    [
+                        r["examples"],
+                        show(r["seconds"]),
+                        f"{1e5 * r['seconds']['median'] / r['examples']:.2f}",
+                    ]
+                    for r in rows["size"]
+                ],
+            )
+        )
+        click.echo("\nEpoch time against replicas (sentiment, lstm, global batch 32)")
+        click.echo(
+            table(
+                ["setup", "s/epoch"], [[r["setup"], show(r["seconds"])] for r in rows["replicas"]]
+            )
+        )
+    if "options" in sections:
+        with tempfile.TemporaryDirectory() as folder:
+            results["options"] = options(max(2, repeats // 2), Path(folder))
+        click.echo("\nSpeed options (s/epoch after the first; ratio against the default)")
+        click.echo(
+            table(
+                ["task", "arch", "option", "s/epoch", "ratio"],
+                [
+                    [r["task"], r["arch"], r["option"], show(r["seconds"]), f"{r['ratio']:.2f}"]
+                    for r in results["options"]
                 ],
             )
         )

@@ -189,6 +189,20 @@ def cli():
     help="mixed_float16 compute with float32 outputs (needs a GPU). [default: off]",
 )
 @click.option(
+    "--checkpoint-interval",
+    type=float,
+    metavar="SECONDS",
+    help="Save the resumable state at most this often (0: every epoch); always on Ctrl-C. "
+    "[default: 30]",
+)
+@click.option(
+    "--resume",
+    "resume_run_id",
+    metavar="RUN_ID",
+    help="Continue an interrupted run from its saved state, in the same MLflow run and "
+    "with its logged settings.",
+)
+@click.option(
     "--set",
     "set_pairs",
     multiple=True,
@@ -202,7 +216,7 @@ def cli():
     help="YAML file of run settings; flags given here win.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No per-epoch progress.")
-def run(task, config_file, set_pairs, quiet, **flags):
+def run(task, config_file, set_pairs, quiet, resume_run_id, **flags):
     """Train TASK, evaluate it on the test split, and log the run to MLflow.
 
     \b
@@ -212,18 +226,58 @@ def run(task, config_file, set_pairs, quiet, **flags):
       seqapps run sentiment --config run.yaml --epochs 3
     """
     task_cls = registry.load_task(task)
-    file_values = config_module.read_config_file(config_file) if config_file else {}
-    set_values = config_module.parse_set_pairs(set_pairs)
-    if quiet:
-        flags["verbose"] = 0
-    resolved = config_module.resolve(
-        task_cls, flags, file_values, set_values, config_file or "", load_arch=registry.load_arch
-    )
+    if resume_run_id:
+        resolved = _resumed_config(task_cls, resume_run_id, config_file, set_pairs, quiet, flags)
+    else:
+        file_values = config_module.read_config_file(config_file) if config_file else {}
+        set_values = config_module.parse_set_pairs(set_pairs)
+        if quiet:
+            flags["verbose"] = 0
+        resolved = config_module.resolve(
+            task_cls,
+            flags,
+            file_values,
+            set_values,
+            config_file or "",
+            load_arch=registry.load_arch,
+        )
     from seqapps import training
 
-    result = training.run(task_cls, resolved, echo=click.echo)
+    result = training.run(task_cls, resolved, echo=click.echo, resume_run_id=resume_run_id)
     for line in result.summary:
         click.echo(line)
+
+
+def _resumed_config(task_cls, run_id, config_file, set_pairs, quiet, flags):
+    """The logged config.yaml of run ``run_id``: a resumed run keeps its settings."""
+    from seqapps.exceptions import ConfigError
+    from seqapps.tracking import Tracker
+
+    given = [name for name, value in flags.items() if value is not None and name != "tracking_uri"]
+    if given or config_file or set_pairs:
+        first = "--" + given[0].replace("_", "-") if given else "--config/--set"
+        raise ConfigError(
+            f"--resume {run_id} continues the run with its logged settings; leave out {first}"
+        )
+    tracker = Tracker(flags.get("tracking_uri"))
+    run = tracker.get_run(run_id)
+    if run.data.tags.get("task") != task_cls.name:
+        raise ConfigError(
+            f"--resume {run_id}: that run is of task {run.data.tags.get('task')!r}, "
+            f"not {task_cls.name!r}"
+        )
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="seqapps-resume-") as scratch:
+        path = tracker.client.download_artifacts(run_id, "config.yaml", scratch)
+        values = config_module.read_config_file(path)
+    values["tracking_uri"] = tracker.uri
+    if quiet:
+        values["verbose"] = 0
+    options = values.pop("options", None) or {}
+    return config_module.resolve(
+        task_cls, {}, values, options, "the run's config.yaml", load_arch=registry.load_arch
+    )
 
 
 @cli.command()

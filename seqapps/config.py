@@ -47,6 +47,7 @@ class RunConfig:
     jit_compile: bool = False
     steps_per_execution: int = 1
     mixed_precision: bool = False
+    checkpoint_interval: float = 30.0
     options: dict[str, Any] = field(default_factory=dict)
 
     def as_params(self) -> dict[str, str]:
@@ -194,6 +195,7 @@ _TYPES = {
     "clip_norm": float,
     "clip_value": float,
     "steps_per_execution": int,
+    "checkpoint_interval": float,
     "jit_compile": bool,
     "mixed_precision": bool,
 }
@@ -241,6 +243,7 @@ def _check_ranges(config: RunConfig) -> None:
         ("max_samples", config.max_samples is None or config.max_samples >= 1, "at least 1"),
         ("verbose", config.verbose in (0, 1, 2), "0, 1 or 2"),
         ("steps_per_execution", config.steps_per_execution >= 1, "at least 1"),
+        ("checkpoint_interval", config.checkpoint_interval >= 0, "0 (every epoch) or more"),
         (
             "strategy",
             config.strategy in ("auto", "default", "one-device", "mirrored", "multi-worker"),

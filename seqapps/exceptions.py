@@ -61,6 +61,13 @@ class TrainingError(SeqappsError):
     """Training failed after it started (the run is marked FAILED)."""
 
 
+class RunInterrupted(SeqappsError):
+    """Ctrl-C during training: the run is KILLED, its state saved; the message says how to
+    resume."""
+
+    exit_code = 130
+
+
 class DataWarning(UserWarning):
     """Part of the data was skipped (e.g. an unreadable file); the run goes on without it.
 

@@ -120,12 +120,14 @@ class Task(abc.ABC):
         """
         return None
 
-    def augment(self, dataset: tf.data.Dataset, seed: int) -> tf.data.Dataset:
+    def augment(self, dataset: tf.data.Dataset, seed: Any) -> tf.data.Dataset:
         """Training-only, per-epoch transformations (augmentation, random crops).
 
-        The core applies this to the training split after caching and shuffling and before
-        ``batch``, so every epoch draws anew; the result must match the evaluation splits'
-        elements. ``seed`` is the run's seed.
+        The core applies this to each epoch of the training split after caching and
+        shuffling and before ``batch``; the result must match the evaluation splits'
+        elements. ``seed`` (an int64 scalar tensor) differs per epoch and is a function of
+        the run's seed and the epoch, so a resumed run draws what it would have drawn: seed
+        stateless random ops with it (e.g. ``tf.random.stateless_uniform``).
         """
         return dataset
 

@@ -16,6 +16,9 @@ from typing import Any
 
 from seqapps.exceptions import TrackingError
 
+#: Seconds between background writes of buffered per-epoch metrics.
+METRIC_INTERVAL = 2.0
+
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 # A progress bar for a two-file model download is noise in a command's output.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -76,6 +79,8 @@ class Tracker:
             logging.getLogger(name).setLevel(logging.WARNING)
         self.uri = resolve_tracking_uri(tracking_uri)
         self._pending: list[Any] = []
+        self._buffered: dict[str, list[Any]] = {}
+        self._last_send = 0.0
         if self.uri.startswith("sqlite:///"):
             _check_sqlite_location(self.uri)
         try:
@@ -116,6 +121,22 @@ class Tracker:
         run = self.client.create_run(experiment_id, run_name=run_name, tags=tags)
         return run.info.run_id
 
+    def get_run(self, run_id: str):
+        """The MLflow run ``run_id``; a clear error if the store has none."""
+        try:
+            return self.client.get_run(run_id)
+        except Exception:
+            raise TrackingError(f"no run {run_id!r} in tracking store {self.uri}") from None
+
+    def reopen(self, run_id: str, tags: dict[str, str]) -> None:
+        """Mark an interrupted run RUNNING again (it continues) and tag why."""
+        self.client.update_run(run_id, status="RUNNING")
+        self.set_tags(run_id, tags)
+
+    def metric_steps(self, run_id: str, key: str) -> set[int]:
+        """The steps at which metric ``key`` has been logged."""
+        return {m.step for m in self.client.get_metric_history(run_id, key)}
+
     def log_params(self, run_id: str, params: dict[str, Any]) -> None:
         """Log params in batches (MLflow limits each call)."""
         from mlflow.entities import Param
@@ -129,8 +150,9 @@ class Tracker:
     ) -> None:
         """Log several metrics at one step in one call.
 
-        ``wait=False`` queues the write so training does not wait for the store; call
-        ``flush`` before the run is closed.
+        ``wait=False`` buffers the values (stamped now) and sends them in the background at
+        most every ``METRIC_INTERVAL`` seconds, so short epochs do not each pay for a store
+        write; call ``flush`` before the run is closed.
         """
         import time
 
@@ -141,10 +163,26 @@ class Tracker:
         if batch and wait:
             self.client.log_batch(run_id, metrics=batch)
         elif batch:
-            self._pending.append(self.client.log_batch(run_id, metrics=batch, synchronous=False))
+            self._buffered.setdefault(run_id, []).extend(batch)
+            if time.monotonic() - self._last_send >= METRIC_INTERVAL:
+                self._send_buffered()
+
+    def _send_buffered(self) -> None:
+        import time
+
+        for run_id, batch in self._buffered.items():
+            for start in range(0, len(batch), 1000):  # MLflow takes 1000 metrics per batch
+                chunk = batch[start : start + 1000]
+                self._pending.append(
+                    self.client.log_batch(run_id, metrics=chunk, synchronous=False)
+                )
+        self._buffered = {}
+        self._last_send = time.monotonic()
 
     def flush(self) -> None:
-        """Wait for queued writes; a failed one raises here rather than being lost silently."""
+        """Send buffered metrics and wait for every queued write; a failed one raises here
+        rather than being lost silently."""
+        self._send_buffered()
         pending, self._pending = self._pending, []
         for operation in pending:
             operation.wait()

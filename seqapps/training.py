@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import platform
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -20,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import seqapps
-from seqapps import registry
+from seqapps import registry, runstate
 from seqapps.archs import EncoderSettings
 from seqapps.config import RunConfig
-from seqapps.exceptions import ConfigError, SeqappsError, TrainingError
+from seqapps.exceptions import ConfigError, RunInterrupted, SeqappsError, TrainingError
 from seqapps.runtime import import_tensorflow
 from seqapps.tracking import Tracker, ui_command
 
@@ -101,7 +102,28 @@ def _with_known_size(dataset, size: int | None):
     return dataset
 
 
-def _input_pipeline(task, data, config: RunConfig, global_batch: int, stateful: bool):
+def _epoch_seed(seed: int, epoch):
+    """The shuffle seed of one epoch: data order is a function of (seed, epoch) alone, so a
+    resumed run sees exactly the order the uninterrupted run would have seen."""
+    import tensorflow as tf
+
+    return tf.cast(epoch, tf.int64) + seed * 1_000_003
+
+
+def _input_pipeline(
+    task,
+    data,
+    config: RunConfig,
+    global_batch: int,
+    stateful: bool,
+    epochs: tuple[int, int] | None = None,
+):
+    """Batched train, validation and test datasets.
+
+    With ``epochs=(first, last)`` the training dataset holds epochs first..last-1 one after
+    another, each shuffled with its own seed; fit it with ``steps_per_epoch`` (see
+    ``steps_per_epoch``). Without, every new iterator reshuffles (one epoch per pass).
+    """
     import tensorflow as tf
 
     data = dataclasses.replace(
@@ -112,17 +134,44 @@ def _input_pipeline(task, data, config: RunConfig, global_batch: int, stateful: 
     )
     if stateful:
         # Row j of each batch continues row j of the previous one: keep order and size.
-        train = data.train.batch(global_batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+        train = data.train.batch(global_batch, drop_remainder=True)
+        if epochs is not None:  # the same order every epoch
+            train = train.repeat(epochs[1] - epochs[0])
+        train = train.prefetch(tf.data.AUTOTUNE)
         validation = data.validation.batch(global_batch, drop_remainder=True)
         test = data.test.batch(global_batch, drop_remainder=True)
         return train, validation.prefetch(tf.data.AUTOTUNE), test.prefetch(tf.data.AUTOTUNE)
     buffer = min(max(data.sizes.get("train", 1), 1), 50_000)
-    train = data.train.cache().shuffle(buffer, seed=config.seed, reshuffle_each_iteration=True)
-    train = task.augment(train, config.seed)
-    train = task.batch(train, global_batch).prefetch(tf.data.AUTOTUNE)
+    cached = data.train.cache()
+    if epochs is None:
+        train = cached.shuffle(buffer, seed=config.seed, reshuffle_each_iteration=True)
+        train = task.batch(task.augment(train, config.seed), global_batch)
+    else:
+
+        def one_epoch(epoch):
+            seed = _epoch_seed(config.seed, epoch)
+            order = cached.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
+            return task.batch(task.augment(order, seed), global_batch)
+
+        train = tf.data.Dataset.range(*epochs).flat_map(one_epoch)
+    train = train.prefetch(tf.data.AUTOTUNE)
     validation = task.batch(data.validation.cache(), global_batch).prefetch(tf.data.AUTOTUNE)
     test = task.batch(data.test, global_batch).prefetch(tf.data.AUTOTUNE)
     return train, validation, test
+
+
+def steps_per_epoch(task, data, global_batch: int, stateful: bool) -> int:
+    """Training batches per epoch (counted once when tf.data cannot tell)."""
+    import tensorflow as tf
+
+    if stateful:
+        batched = data.train.batch(global_batch, drop_remainder=True)
+    else:
+        batched = task.batch(data.train, global_batch)
+    count = int(batched.cardinality())
+    if count < 0:  # unknown: count them
+        count = int(batched.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+    return count
 
 
 def _epoch_metric_name(key: str) -> str:
@@ -157,42 +206,77 @@ def _reset_state_callback(keras):
     return ResetRecurrentState()
 
 
-def _callbacks(tracker: Tracker, run_id: str, checkpoint: Path, config: RunConfig, stateful: bool):
+def _callbacks(
+    tracker: Tracker,
+    run_id: str,
+    config: RunConfig,
+    stateful: bool,
+    snapshot: runstate.Snapshot,
+    logged_steps: set[int],
+):
     import keras
 
+    progress = snapshot.progress
+
     class EpochMetricsToMlflow(keras.callbacks.Callback):
-        """Log each epoch's train and validation metrics with step = epoch (1-based)."""
+        """Log each epoch's train and validation metrics with step = epoch (1-based).
 
-        def on_epoch_end(self, epoch, logs=None):
-            metrics = {_epoch_metric_name(k): float(v) for k, v in (logs or {}).items()}
-            # Queued, not awaited: the next epoch starts while the store writes.
-            tracker.log_metrics(run_id, metrics, step=epoch + 1, wait=False)
-
-    class StopOnNonFiniteLoss(keras.callbacks.Callback):
-        """Stop when an epoch's loss is NaN or infinite.
-
-        Checked per epoch, not per batch like Keras' TerminateOnNaN: reading the loss after
-        every batch forces a device sync that costs several percent on small batches.
+        After a resume, epochs that reached the store before the crash are replayed but
+        not logged again, so no step is recorded twice.
         """
 
         def on_epoch_end(self, epoch, logs=None):
-            loss = (logs or {}).get("loss")
-            if loss is not None and not _finite(float(loss)):
-                self.model.stop_training = True
+            if epoch + 1 in logged_steps or not _finite(float((logs or {}).get("loss", 0.0))):
+                return
+            metrics = {_epoch_metric_name(k): float(v) for k, v in (logs or {}).items()}
+            # Buffered, not awaited: the next epoch starts while the store writes.
+            tracker.log_metrics(run_id, metrics, step=epoch + 1, wait=False)
 
-    callbacks = [
-        StopOnNonFiniteLoss(),
-        keras.callbacks.ModelCheckpoint(
-            str(checkpoint), monitor="val_loss", save_best_only=True, save_weights_only=True
-        ),
-        EpochMetricsToMlflow(),
-    ]
+    class RunProgress(keras.callbacks.Callback):
+        """History, best weights, early stopping and the resumable state, in one place.
+
+        Stops when an epoch's loss is NaN or infinite (checked per epoch, not per batch
+        like Keras' TerminateOnNaN: reading the loss after every batch forces a device sync
+        that costs several percent on small batches); the last good state is kept.
+        Keeps the best weights in memory: writing a file each time the loss improved cost
+        short epochs a noticeable share of their time (docs/benchmarks.md).
+        """
+
+        non_finite = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            loss = logs.get("loss")
+            if loss is not None and not _finite(float(loss)):
+                self.non_finite = True
+                self.model.stop_training = True
+                return
+            for key, value in logs.items():
+                progress.history.setdefault(key, []).append(float(value))
+            progress.epoch = epoch + 1
+            monitored = logs.get("val_loss", loss)
+            if (
+                monitored is not None
+                and _finite(float(monitored))
+                and monitored < progress.best_loss
+            ):
+                progress.best_loss, progress.best_epoch, progress.wait = (
+                    float(monitored),
+                    epoch + 1,
+                    0,
+                )
+                snapshot.capture_best(self.model)
+            else:
+                progress.wait += 1
+            snapshot.capture(self.model)
+            if config.patience and progress.wait >= config.patience:
+                self.model.stop_training = True
+            if snapshot.due():
+                snapshot.save()
+
+    callbacks = [RunProgress(), EpochMetricsToMlflow()]
     if stateful:
         callbacks.insert(0, _reset_state_callback(keras))
-    if config.patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience)
-        )
     return callbacks
 
 
@@ -231,10 +315,13 @@ def run(
     echo: Callable[[str], None] = print,
     parent_run_id: str | None = None,
     tags: dict[str, str] | None = None,
+    resume_run_id: str | None = None,
 ) -> RunResult:
     """Train, evaluate and log one run of ``task_cls`` as described by ``config``.
 
     ``parent_run_id`` nests the run under a pipeline's parent run; ``tags`` are added to it.
+    ``resume_run_id`` continues that (interrupted) run from its saved state, in the same
+    MLflow run.
     """
     task = task_cls()
     chunk = task.truncated_bptt(config)
@@ -276,22 +363,48 @@ def run(
                 "--mixed-precision needs a GPU: float16 math is emulated on CPUs, and slower"
             )
 
-    tags = {"task": config.task, "arch": config.arch, "seqapps.data": data.source, **(tags or {})}
-    if parent_run_id:
-        tags["mlflow.parentRunId"] = parent_run_id
-    run_id = tracker.start_run(experiment_id, config.run_name, tags)
-    echo(f"MLflow run {run_id} in experiment {experiment_name!r} ({tracker.uri})")
+    resume = None
+    if resume_run_id:
+        run_id, resume = resume_run_id, _load_resume(tracker, resume_run_id, data)
+        echo(f"MLflow run {run_id} continues in experiment {experiment_name!r} ({tracker.uri})")
+    else:
+        tags = {
+            "task": config.task,
+            "arch": config.arch,
+            "seqapps.data": data.source,
+            **(tags or {}),
+        }
+        if parent_run_id:
+            tags["mlflow.parentRunId"] = parent_run_id
+        run_id = tracker.start_run(experiment_id, config.run_name, tags)
+        directory = runstate.state_directory(config.output_dir, run_id)
+        tracker.set_tags(run_id, {"seqapps.state_dir": str(directory)})
+        echo(f"MLflow run {run_id} in experiment {experiment_name!r} ({tracker.uri})")
     policy = keras.mixed_precision.global_policy()
     try:
         if config.mixed_precision:
             # Heads compute in float32 (dtype="float32"), so losses stay stable.
             keras.mixed_precision.set_global_policy("mixed_float16")
         result = _train_and_log(
-            task, arch, config, data, strategy, tracker, run_id, experiment_id, keras, echo, chunk
+            task,
+            arch,
+            config,
+            data,
+            strategy,
+            tracker,
+            run_id,
+            experiment_id,
+            keras,
+            echo,
+            chunk,
+            resume,
         )
     except KeyboardInterrupt:
         tracker.fail(run_id, "interrupted by the user (Ctrl-C)", status="KILLED")
         raise
+    except RunInterrupted as error:
+        tracker.fail(run_id, "interrupted by the user (Ctrl-C)", status="KILLED")
+        raise error from None
     except SeqappsError as error:
         tracker.fail(run_id, str(error))
         raise
@@ -303,8 +416,50 @@ def run(
     return result
 
 
+def _load_resume(tracker: Tracker, run_id: str, data):
+    """The saved state of run ``run_id``, after checking it may continue on this data."""
+    run = tracker.get_run(run_id)
+    if run.info.status == "FINISHED":
+        raise ConfigError(f"--resume {run_id}: the run is already FINISHED")
+    directory = run.data.tags.get("seqapps.state_dir")
+    if not directory:
+        raise ConfigError(f"--resume {run_id}: the run has no seqapps state (seqapps.state_dir)")
+    progress, arrays = runstate.load(Path(directory))
+    if progress.fingerprint != data.fingerprint:
+        raise ConfigError(
+            f"--resume {run_id}: the data changed since the run started (fingerprint "
+            f"{data.fingerprint}, was {progress.fingerprint}); start a new run instead"
+        )
+    tracker.reopen(run_id, {"seqapps.resumed_at_epoch": str(progress.epoch + 1)})
+    return progress, arrays
+
+
+def _reconcile_epoch_metrics(tracker: Tracker, run_id: str, progress) -> set[int]:
+    """Log saved epochs the store lost (buffered when the process died); return every step
+    the store now holds, so replayed epochs are not logged twice."""
+    logged = tracker.metric_steps(run_id, "train_loss")
+    for step in range(1, progress.epoch + 1):
+        if step not in logged:
+            values = {k: v[step - 1] for k, v in progress.history.items() if len(v) >= step}
+            metrics = {_epoch_metric_name(k): v for k, v in values.items()}
+            tracker.log_metrics(run_id, metrics, step=step)
+            logged.add(step)
+    return logged
+
+
 def _train_and_log(
-    task, arch, config, data, strategy, tracker, run_id, experiment_id, keras, echo, chunk
+    task,
+    arch,
+    config,
+    data,
+    strategy,
+    tracker,
+    run_id,
+    experiment_id,
+    keras,
+    echo,
+    chunk,
+    resume=None,
 ):
     global_batch = config.batch_size * strategy.replicas
     params = config.as_params()
@@ -322,11 +477,16 @@ def _train_and_log(
             **_versions(),
         }
     )
-    tracker.log_params(run_id, params)
-    tracker.log_text(run_id, config.to_yaml(), "config.yaml")
+    if resume is None:  # a resumed run keeps the params it was started with
+        tracker.log_params(run_id, params)
+        tracker.log_text(run_id, config.to_yaml(), "config.yaml")
 
     stateful = chunk is not None
-    train, validation, test = _input_pipeline(task, data, config, global_batch, stateful)
+    first_epoch = 0 if resume is None else resume[0].epoch
+    train, validation, test = _input_pipeline(
+        task, data, config, global_batch, stateful, epochs=(first_epoch, config.epochs)
+    )
+    steps = steps_per_epoch(task, data, global_batch, stateful)
     # Seed again right before the weights are drawn: MLflow consumes Python's global random
     # when it invents a run name, which would otherwise make named and unnamed runs differ.
     _seed_everything(config.seed)
@@ -351,29 +511,62 @@ def _train_and_log(
             **metric_arguments,
         )
     params["model.parameters"] = model.count_params()
-    tracker.log_params(run_id, {"model.parameters": params["model.parameters"]})
+    if resume is None:
+        tracker.log_params(run_id, {"model.parameters": params["model.parameters"]})
     echo(f"model: {arch.name}, {model.count_params():,} parameters")
+
+    directory = runstate.state_directory(config.output_dir, run_id)
+    snapshot = runstate.Snapshot(
+        directory, config.checkpoint_interval, runstate.Progress(fingerprint=data.fingerprint)
+    )
+    logged_steps: set[int] = set()
+    if resume is not None:
+        snapshot.progress, arrays = resume
+        runstate.restore(model, arrays)
+        snapshot.best = arrays["best"] or None
+        logged_steps = _reconcile_epoch_metrics(tracker, run_id, snapshot.progress)
+        echo(f"resuming at epoch {snapshot.progress.epoch + 1} of {config.epochs}")
 
     with tempfile.TemporaryDirectory(prefix="seqapps-") as scratch:
         work = Path(config.output_dir) / run_id if config.output_dir else Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        checkpoint = work / "checkpoints" / "best.weights.h5"
-        checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        history = model.fit(
-            train,
-            validation_data=validation,
-            epochs=config.epochs,
-            callbacks=_callbacks(tracker, run_id, checkpoint, config, stateful),
-            verbose=_keras_verbosity(config),
-            shuffle=False,  # the input pipeline already shuffles, with the run's seed
-        ).history
+        callbacks = _callbacks(tracker, run_id, config, stateful, snapshot, logged_steps)
+        try:
+            model.fit(
+                train,
+                validation_data=validation,
+                initial_epoch=snapshot.progress.epoch,
+                epochs=config.epochs,
+                steps_per_epoch=steps,
+                callbacks=callbacks,
+                verbose=_keras_verbosity(config),
+                shuffle=False,  # the input pipeline already shuffles, with the run's seed
+            )
+        except KeyboardInterrupt:
+            snapshot.save()
+            raise RunInterrupted(
+                f"interrupted; run {run_id} is KILLED with its state saved after epoch "
+                f"{snapshot.progress.epoch}. Resume with: seqapps run {config.task} "
+                f"--resume {run_id}"
+            ) from None
         tracker.flush()
+        progress = snapshot.progress
+        history = progress.history
+        if next(c for c in callbacks if type(c).__name__ == "RunProgress").non_finite:
+            snapshot.save()  # the last good epoch, for a resume with other settings
+            raise TrainingError(
+                f"loss became NaN or infinite in epoch {progress.epoch + 1}; lower "
+                "--learning-rate or --clip-norm (the state after epoch "
+                f"{progress.epoch} is kept in {directory})"
+            )
+        if snapshot.best is not None:  # the epoch with the best validation loss
+            for variable, value in zip(model.variables, snapshot.best):
+                variable.assign(value)
+        if config.output_dir:
+            (work / "checkpoints").mkdir(exist_ok=True)
+            model.save_weights(work / "checkpoints" / "best.weights.h5")
+        best_epoch = progress.best_epoch or 1
         losses = history.get("loss", [])
-        if model.stop_training and losses and not all(map(_finite, losses)):
-            raise TrainingError("loss became NaN or infinite; lower --learning-rate or --clip-norm")
-        if checkpoint.exists():
-            model.load_weights(checkpoint)  # the epoch with the best validation loss
-        best_epoch = _best_epoch(history)
 
         resets = [_reset_state_callback(keras)] if stateful else []
         evaluated = model.evaluate(test, verbose=0, return_dict=True, callbacks=resets)
@@ -395,8 +588,8 @@ def _train_and_log(
             tracker.log_figure(run_id, figure, f"figures/{name}.png")
         for name, text in report.texts.items():
             tracker.log_text(run_id, text, name)
-        for name, data in report.files.items():
-            tracker.log_bytes(run_id, data, name)
+        for name, content in report.files.items():
+            tracker.log_bytes(run_id, content, name)
 
         exported = task.export_model(model, data)
         metadata = {
@@ -409,6 +602,8 @@ def _train_and_log(
         model_dir = save_model(exported, metadata, work / "model")
         tracker.log_directory(run_id, model_dir, "model")
         tracker.finish(run_id)
+    if not config.output_dir:  # finished and logged: nothing left to resume
+        shutil.rmtree(directory, ignore_errors=True)
 
     shown = task.headline_metrics or [k for k in final if k.startswith("test_")]
     headline = ", ".join(f"{k} {final[k]:.4f}" for k in shown if k in final)

@@ -280,7 +280,7 @@ class SpeechTask(Task):
             sizes,
         )
 
-    def augment(self, dataset, seed: int):
+    def augment(self, dataset, seed):
         """Featurize training clips, after time shift, noise and SpecAugment when enabled."""
         import tensorflow as tf
 
@@ -293,10 +293,13 @@ class SpeechTask(Task):
                 lambda w, t: (features(w, settings, mean, std), t),
                 num_parallel_calls=tf.data.AUTOTUNE,
             )
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         apply = augmenter(settings, self.augmentation, self.noise, mean, std)
-        return tf.data.Dataset.zip((dataset, seeds)).map(
-            lambda pair, s: apply(pair[0], pair[1], s), num_parallel_calls=tf.data.AUTOTUNE
+        # Each clip's draws are seeded by (seed, position): the core passes a new seed every
+        # epoch, so every epoch hears new variants, reproducibly.
+        seed = tf.cast(seed, tf.int64)
+        return dataset.enumerate().map(
+            lambda index, pair: apply(pair[0], pair[1], tf.stack([seed, index])),
+            num_parallel_calls=tf.data.AUTOTUNE,
         )
 
     def batch(self, dataset, batch_size: int):

@@ -1,0 +1,125 @@
+"""What a run needs to continue after a crash: weights, optimizer, RNG and callback state.
+
+At the end of every epoch the state is copied in memory (microseconds for our models); it
+is written to disk at most every ``--checkpoint-interval`` seconds, and at once when the run
+is interrupted or stops on a NaN. A write goes to a temporary file that replaces the old
+one, so a crash or a full disk never leaves a half-written checkpoint behind.
+
+Resuming restores the state of the last saved epoch and replays everything after it: an
+epoch that was cut short by a crash restarts from its first batch, with the same data order
+it would have had (the shuffle is seeded per epoch).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seqapps.exceptions import TrainingError, UserInputError
+
+STATE_FILE = "state.json"
+ARRAYS_FILE = "state.npz"
+
+
+def state_directory(output_dir: str | None, run_id: str) -> Path:
+    """Where a run keeps its resumable state: OUTPUT_DIR/<run id>/state or .seqapps/runs/<id>."""
+    if output_dir:
+        return (Path(output_dir) / run_id / "state").resolve()
+    return (Path(".seqapps") / "runs" / run_id).resolve()
+
+
+@dataclass
+class Progress:
+    """The JSON part of the state: counters and per-epoch history."""
+
+    epoch: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+    best_loss: float = float("inf")
+    best_epoch: int = 0
+    wait: int = 0
+    fingerprint: str = ""
+
+
+class Snapshot:
+    """The state after the last finished epoch, held in memory until it is saved."""
+
+    def __init__(self, directory: Path, interval: float, progress: Progress):
+        self.directory, self.interval, self.progress = directory, interval, progress
+        self.variables: list[np.ndarray] | None = None
+        self.optimizer: list[np.ndarray] | None = None
+        self.best: list[np.ndarray] | None = None
+        self._saved_at = time.monotonic()
+        self._dirty = False
+
+    def capture(self, model) -> None:
+        """Copy the model's variables (RNG seeds included) and the optimizer's slots."""
+        self.variables = [np.array(v.numpy()) for v in model.variables]
+        self.optimizer = [np.array(v.numpy()) for v in model.optimizer.variables]
+        self._dirty = True
+
+    def capture_best(self, model) -> None:
+        """Remember the current weights as the best so far."""
+        self.best = [np.array(v.numpy()) for v in model.variables]
+
+    def due(self) -> bool:
+        """Whether ``--checkpoint-interval`` seconds have passed since the last save."""
+        return self._dirty and time.monotonic() - self._saved_at >= self.interval
+
+    def save(self) -> None:
+        """Write the captured state (atomically); a clear error if the disk refuses."""
+        if self.variables is None:
+            return
+        arrays = {f"v{i}": a for i, a in enumerate(self.variables)}
+        arrays.update({f"o{i}": a for i, a in enumerate(self.optimizer or [])})
+        arrays.update({f"b{i}": a for i, a in enumerate(self.best or [])})
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial = self.directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp"
+            with partial.open("wb") as handle:
+                np.savez(handle, **arrays)
+            partial.replace(self.directory / ARRAYS_FILE)
+            text = json.dumps(asdict(self.progress), allow_nan=True)
+            partial = self.directory / f".{STATE_FILE}.{os.getpid()}.tmp"
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(self.directory / STATE_FILE)
+        except OSError as error:
+            raise TrainingError(
+                f"cannot save the run state in {self.directory} ({error.strerror}); "
+                "free some space or choose --output-dir elsewhere"
+            ) from None
+        self._saved_at, self._dirty = time.monotonic(), False
+
+
+def load(directory: Path) -> tuple[Progress, dict[str, list[np.ndarray]]]:
+    """The saved progress and arrays ("variables", "optimizer", "best") of a run."""
+    state_file = directory / STATE_FILE
+    if not state_file.is_file():
+        raise UserInputError(
+            f"no saved state in {directory}: the run never finished an epoch, or its state was "
+            "removed (it is deleted when a run finishes)"
+        )
+    progress = Progress(**json.loads(state_file.read_text(encoding="utf-8")))
+    with np.load(directory / ARRAYS_FILE) as stored:
+        arrays = {
+            name: [stored[f"{prefix}{i}"] for i in range(_count(stored.files, prefix))]
+            for name, prefix in (("variables", "v"), ("optimizer", "o"), ("best", "b"))
+        }
+    return progress, arrays
+
+
+def restore(model, arrays: dict[str, list[np.ndarray]]) -> None:
+    """Put saved variables and optimizer slots back into a compiled model."""
+    model.optimizer.build(model.trainable_variables)
+    for variable, value in zip(model.variables, arrays["variables"], strict=True):
+        variable.assign(value)
+    for variable, value in zip(model.optimizer.variables, arrays["optimizer"], strict=True):
+        variable.assign(value)
+
+
+def _count(names: list[str], prefix: str) -> int:
+    return sum(1 for n in names if n.startswith(prefix) and n[len(prefix) :].isdigit())
