@@ -11,6 +11,8 @@ starts its runtime, so ``request_devices`` runs before any data is loaded.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,7 @@ class StrategyInfo:
     devices: list[str]
     workers: int = 1
     is_chief: bool = True
+    worker_index: int = 0
 
 
 def parse_devices(text: str | None) -> list[tuple[str, int]]:
@@ -108,10 +111,41 @@ def choose_strategy(name: str = "default", devices_text: str | None = None) -> S
             )
         strategy = tf.distribute.MirroredStrategy(replicas)
         return StrategyInfo(strategy, name, strategy.num_replicas_in_sync, replicas)
-    raise ConfigError(
-        "--strategy multi-worker is not available yet: Keras 3 model.fit fails under "
-        "MultiWorkerMirroredStrategy (keras issue 20585) and seqapps' own distributed loop "
-        "is not written yet; use mirrored on one machine"
+    raise ConfigError("--strategy multi-worker is set up by multi_worker() at start-up")
+
+
+def cluster_role(tf_config: str | None = None) -> tuple[int, int, bool]:
+    """(workers, this worker's index, is chief) from the standard TF_CONFIG."""
+    text = tf_config if tf_config is not None else os.environ.get("TF_CONFIG", "")
+    if not text:
+        raise ConfigError(
+            "--strategy multi-worker needs TF_CONFIG, e.g. "
+            '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+            '"task": {"type": "worker", "index": 0}} (docs/distributed.md)'
+        )
+    try:
+        spec = json.loads(text)
+        cluster, task = spec["cluster"], spec["task"]
+        kind, index = task["type"], int(task["index"])
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"TF_CONFIG is not valid: {text[:200]}") from None
+    workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+    chief = kind == "chief" or (kind == "worker" and index == 0 and not cluster.get("chief"))
+    return workers, index if kind == "worker" else 0, chief
+
+
+def multi_worker(devices_text: str | None = None) -> StrategyInfo:
+    """MultiWorkerMirroredStrategy from TF_CONFIG. Call before TensorFlow runs any op:
+    collective communication can only be configured at start-up."""
+    workers, index, chief = cluster_role()
+    request_devices(devices_text)
+    from seqapps.runtime import import_tensorflow
+
+    tf = import_tensorflow()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    devices = [d.name for d in tf.config.list_logical_devices() if d.device_type in ("CPU", "GPU")]
+    return StrategyInfo(
+        strategy, "multi-worker", strategy.num_replicas_in_sync, devices, workers, chief, index
     )
 
 

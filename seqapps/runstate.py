@@ -48,7 +48,7 @@ class Progress:
 class Snapshot:
     """The state after the last finished epoch, held in memory until it is saved."""
 
-    def __init__(self, directory: Path, interval: float, progress: Progress):
+    def __init__(self, directory: Path | None, interval: float, progress: Progress):
         self.directory, self.interval, self.progress = directory, interval, progress
         self.variables: list[np.ndarray] | None = None
         self.optimizer: list[np.ndarray] | None = None
@@ -72,7 +72,7 @@ class Snapshot:
 
     def save(self) -> None:
         """Write the captured state (atomically); a clear error if the disk refuses."""
-        if self.variables is None:
+        if self.variables is None or self.directory is None:
             return
         arrays = {f"v{i}": a for i, a in enumerate(self.variables)}
         arrays.update({f"o{i}": a for i, a in enumerate(self.optimizer or [])})

@@ -228,6 +228,25 @@ class Tracker:
             self.finish(run_id, status)
 
 
+class NullTracker:
+    """Stands in for the tracker on the non-chief workers of a multi-worker job: only the
+    chief opens the MLflow run and logs to it."""
+
+    uri = "(the chief's store)"
+
+    def experiment_id(self, name: str) -> str:
+        return ""
+
+    def start_run(self, *args: Any, **kwargs: Any) -> str:
+        return ""
+
+    def metric_steps(self, *args: Any) -> set[int]:
+        return set()
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None
+
+
 def download_model(run_id: str, tracking_uri: str | None, destination: str | Path) -> Path:
     """Fetch a run's ``model`` artifact folder into ``destination`` and return its path."""
     tracker = Tracker(tracking_uri)

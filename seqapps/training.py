@@ -26,7 +26,7 @@ from seqapps.archs import EncoderSettings
 from seqapps.config import RunConfig
 from seqapps.exceptions import ConfigError, RunInterrupted, SeqappsError, TrainingError
 from seqapps.runtime import import_tensorflow
-from seqapps.tracking import Tracker, ui_command
+from seqapps.tracking import NullTracker, Tracker, ui_command
 
 MODEL_FILE = "model.keras"
 METADATA_FILE = "seqapps.json"
@@ -326,16 +326,22 @@ def run(
     task = task_cls()
     chunk = task.truncated_bptt(config)
     arch = check_arch(task_cls, config.arch, stateful=chunk is not None)
-    tracker = Tracker(config.tracking_uri)
+    from seqapps.distribute import choose_strategy, multi_worker, request_devices
+
+    # Both must happen before TensorFlow runs its first op: logical CPU devices, and the
+    # collective communication of a multi-worker job.
+    cluster = multi_worker(config.devices) if config.strategy == "multi-worker" else None
+    if cluster is None:
+        request_devices(config.devices)
+    if cluster is not None and resume_run_id:
+        raise ConfigError("--resume is not supported with --strategy multi-worker yet")
+    tracker = Tracker(config.tracking_uri) if cluster is None or cluster.is_chief else NullTracker()
     experiment_name = config.experiment or config.task
     experiment_id = tracker.experiment_id(experiment_name)
 
     echo(
         f"seqapps {seqapps.__version__}: task {config.task}, arch {config.arch}, data {config.data}"
     )
-    from seqapps.distribute import choose_strategy, request_devices
-
-    request_devices(config.devices)  # logical CPU devices must exist before TF starts
     # Tasks read and check their source before importing TensorFlow, so a data mistake is
     # reported at once.
     data = task.load_data(config)
@@ -349,7 +355,7 @@ def run(
         + ", ".join(f"{split} {count}" for split, count in data.sizes.items())
         + f" examples (fingerprint {data.fingerprint})"
     )
-    strategy = choose_strategy(config.strategy, config.devices)
+    strategy = cluster or choose_strategy(config.strategy, config.devices)
     if chunk is not None and strategy.replicas > 1:
         raise ConfigError(
             f"--strategy {strategy.name}: truncated BPTT carries state row by row across "
@@ -379,7 +385,10 @@ def run(
         run_id = tracker.start_run(experiment_id, config.run_name, tags)
         directory = runstate.state_directory(config.output_dir, run_id)
         tracker.set_tags(run_id, {"seqapps.state_dir": str(directory)})
-        echo(f"MLflow run {run_id} in experiment {experiment_name!r} ({tracker.uri})")
+        if isinstance(tracker, NullTracker):
+            echo(f"worker {cluster.worker_index}: the chief opens and logs the MLflow run")
+        else:
+            echo(f"MLflow run {run_id} in experiment {experiment_name!r} ({tracker.uri})")
     policy = keras.mixed_precision.global_policy()
     try:
         if config.mixed_precision:
@@ -414,6 +423,18 @@ def run(
     finally:
         keras.mixed_precision.set_global_policy(policy)
     return result
+
+
+def _local_copy(task, data, arch, config, model, loss, metric_arguments):
+    """The trained model rebuilt outside the multi-worker strategy, for the chief alone to
+    evaluate, report and export (the distributed one would wait for the other workers)."""
+    local = task.build_model(data.spec, arch, config)
+    loss, metrics = task.loss_and_metrics(data.spec)  # fresh metric objects, not distributed
+    key = next(iter(metric_arguments))
+    local.compile(loss=loss, **{key: metrics})
+    for variable, value in zip(local.variables, model.variables):
+        variable.assign(value.numpy())
+    return local
 
 
 def _load_resume(tracker: Tracker, run_id: str, data):
@@ -517,7 +538,9 @@ def _train_and_log(
 
     directory = runstate.state_directory(config.output_dir, run_id)
     snapshot = runstate.Snapshot(
-        directory, config.checkpoint_interval, runstate.Progress(fingerprint=data.fingerprint)
+        directory if strategy.is_chief else None,  # only the chief keeps the run's state
+        config.checkpoint_interval,
+        runstate.Progress(fingerprint=data.fingerprint),
     )
     logged_steps: set[int] = set()
     if resume is not None:
@@ -532,16 +555,32 @@ def _train_and_log(
         work.mkdir(parents=True, exist_ok=True)
         callbacks = _callbacks(tracker, run_id, config, stateful, snapshot, logged_steps)
         try:
-            model.fit(
-                train,
-                validation_data=validation,
-                initial_epoch=snapshot.progress.epoch,
-                epochs=config.epochs,
-                steps_per_epoch=steps,
-                callbacks=callbacks,
-                verbose=_keras_verbosity(config),
-                shuffle=False,  # the input pipeline already shuffles, with the run's seed
-            )
+            if strategy.name == "multi-worker":
+                from seqapps import own_loop
+
+                own_loop.fit(
+                    model,
+                    strategy.strategy,
+                    train,
+                    validation,
+                    steps,
+                    snapshot.progress.epoch,
+                    config.epochs,
+                    callbacks,
+                    echo,
+                    config.verbose,
+                )
+            else:
+                model.fit(
+                    train,
+                    validation_data=validation,
+                    initial_epoch=snapshot.progress.epoch,
+                    epochs=config.epochs,
+                    steps_per_epoch=steps,
+                    callbacks=callbacks,
+                    verbose=_keras_verbosity(config),
+                    shuffle=False,  # the input pipeline already shuffles, with the run's seed
+                )
         except KeyboardInterrupt:
             snapshot.save()
             raise RunInterrupted(
@@ -559,6 +598,24 @@ def _train_and_log(
                 "--learning-rate or --clip-norm (the state after epoch "
                 f"{progress.epoch} is kept in {directory})"
             )
+        if strategy.name == "multi-worker":
+            if config.output_dir:  # each worker's final weights, to check they agree
+                folder = Path(config.output_dir) / "workers"
+                folder.mkdir(parents=True, exist_ok=True)
+                model.save_weights(folder / f"worker-{strategy.worker_index}.weights.h5")
+            if not strategy.is_chief:
+                return RunResult(
+                    "",
+                    "",
+                    tracker.uri,
+                    {},
+                    [
+                        f"worker {strategy.worker_index} of {strategy.workers} finished; "
+                        "the chief evaluates and logs the run"
+                    ],
+                    {},
+                )
+            model = _local_copy(task, data, arch, config, model, loss, metric_arguments)
         if snapshot.best is not None:  # the epoch with the best validation loss
             for variable, value in zip(model.variables, snapshot.best):
                 variable.assign(value)

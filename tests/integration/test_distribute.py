@@ -61,7 +61,7 @@ def test_bad_strategy_and_device_choices_are_one_line(runner, seqapps_cli, track
         (["--devices", "gpu:0"], "no gpu:0 on this machine; available: cpu:0"),
         (["--mixed-precision"], "--mixed-precision needs a GPU"),
         (["--steps-per-execution", "0"], "--steps-per-execution must be at least 1"),
-        (["--strategy", "multi-worker"], "multi-worker is not available yet"),
+        (["--strategy", "multi-worker"], "--strategy multi-worker needs TF_CONFIG"),
     ]
     for args, expected in cases:
         result = runner.invoke(
@@ -72,3 +72,77 @@ def test_bad_strategy_and_device_choices_are_one_line(runner, seqapps_cli, track
         assert expected in result.stderr, (args, result.stderr)
     client = MlflowClient(tracking_uri)
     assert not runs_in(tracking_uri) or client is None  # nothing opened for any of them
+
+
+def free_ports(count):
+    import socket
+
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.mark.slow
+def test_two_workers_train_one_run_with_identical_weights(python_exe, tracking_uri, workdir):
+    import json
+    import os
+
+    import h5py
+    import numpy as np
+
+    ports = free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    script = Path(python_exe).with_name("seqapps")
+    command = [str(script), *COMMON, "--strategy", "multi-worker", "--batch-size", "16"]
+    command += ["--output-dir", str(workdir / "out"), "--tracking-uri", tracking_uri]
+    workers = []
+    for index in range(2):
+        env = {
+            **os.environ,
+            "TF_CONFIG": json.dumps(
+                {"cluster": cluster, "task": {"type": "worker", "index": index}}
+            ),
+        }
+        workers.append(
+            subprocess.Popen(
+                command,
+                env=env,
+                cwd=workdir,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    outputs = [w.communicate(timeout=600) for w in workers]
+    for worker, (_, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err[-3000:]
+    assert "FINISHED" in outputs[0][0] and "worker 1 of 2 finished" in outputs[1][0]
+
+    (run,) = runs_in(tracking_uri)  # exactly one run: the chief's
+    assert run.info.status == "FINISHED"
+    params = run.data.params
+    assert (params["strategy"], params["workers"], params["replicas"]) == ("multi-worker", "2", "2")
+    assert params["global_batch_size"] == "32"
+    steps = [
+        m.step for m in MlflowClient(tracking_uri).get_metric_history(run.info.run_id, "val_loss")
+    ]
+    assert sorted(steps) == [1, 2]
+
+    def weights(path):
+        with h5py.File(path) as handle:
+            arrays = []
+            handle.visititems(
+                lambda _, item: arrays.append(item[()]) if isinstance(item, h5py.Dataset) else None
+            )
+            return arrays
+
+    first, second = (
+        weights(workdir / "out" / "workers" / f"worker-{i}.weights.h5") for i in (0, 1)
+    )
+    assert len(first) == len(second) > 0
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
