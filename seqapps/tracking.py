@@ -57,6 +57,27 @@ def _quick_http_failures() -> Iterator[None]:
                 os.environ[key] = value
 
 
+@contextlib.contextmanager
+def _store_creation_lock(tracking_uri: str) -> Iterator[None]:
+    """One process at a time opens a sqlite store: the first one creates its schema, and
+    MLflow's migrations fail when several processes run them at once on a fresh file."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; racing starts stay a risk
+        yield
+        return
+    if not tracking_uri.startswith("sqlite:///") or tracking_uri.endswith(":memory:"):
+        yield
+        return
+    lock_path = Path(tracking_uri[len("sqlite:///") :] + ".seqapps-lock").expanduser()
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _check_sqlite_location(tracking_uri: str) -> None:
     path_text = tracking_uri[len("sqlite:///") :]
     if not path_text or path_text == ":memory:":
@@ -84,7 +105,7 @@ class Tracker:
         if self.uri.startswith("sqlite:///"):
             _check_sqlite_location(self.uri)
         try:
-            with _quick_http_failures():
+            with _quick_http_failures(), _store_creation_lock(self.uri):
                 self.client = MlflowClient(tracking_uri=self.uri)
                 self.client.search_experiments(max_results=1)
         except TrackingError:

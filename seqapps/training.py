@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import shutil
 import sys
@@ -24,7 +25,13 @@ import seqapps
 from seqapps import registry, runstate
 from seqapps.archs import EncoderSettings
 from seqapps.config import RunConfig
-from seqapps.exceptions import ConfigError, RunInterrupted, SeqappsError, TrainingError
+from seqapps.exceptions import (
+    ConfigError,
+    RunInterrupted,
+    SeqappsError,
+    TrackingError,
+    TrainingError,
+)
 from seqapps.runtime import import_tensorflow
 from seqapps.tracking import NullTracker, Tracker, ui_command
 
@@ -335,6 +342,8 @@ def run(
         request_devices(config.devices)
     if cluster is not None and resume_run_id:
         raise ConfigError("--resume is not supported with --strategy multi-worker yet")
+    if config.output_dir:
+        _check_writable_folder(config.output_dir)
     tracker = Tracker(config.tracking_uri) if cluster is None or cluster.is_chief else NullTracker()
     experiment_name = config.experiment or config.task
     experiment_id = tracker.experiment_id(experiment_name)
@@ -423,6 +432,20 @@ def run(
     finally:
         keras.mixed_precision.set_global_policy(policy)
     return result
+
+
+def _check_writable_folder(folder: str) -> None:
+    """Fail before anything trains if --output-dir cannot take files."""
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".seqapps-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise ConfigError(
+            f"--output-dir {folder}: not a writable folder ({error.strerror or error})"
+        ) from None
 
 
 def _local_copy(task, data, arch, config, model, loss, metric_arguments):
@@ -588,7 +611,15 @@ def _train_and_log(
                 f"{snapshot.progress.epoch}. Resume with: seqapps run {config.task} "
                 f"--resume {run_id}"
             ) from None
-        tracker.flush()
+        try:
+            tracker.flush()
+        except Exception as error:  # the store stayed away longer than MLflow's retries
+            snapshot.save()
+            raise TrackingError(
+                f"lost the tracking store {tracker.uri} ({type(error).__name__}); the trained "
+                f"state is saved in {directory}. Once the store is back: seqapps run "
+                f"{config.task} --resume {run_id}"
+            ) from None
         progress = snapshot.progress
         history = progress.history
         if next(c for c in callbacks if type(c).__name__ == "RunProgress").non_finite:
