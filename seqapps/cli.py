@@ -199,8 +199,8 @@ def cli():
     "--resume",
     "resume_run_id",
     metavar="RUN_ID",
-    help="Continue an interrupted run from its saved state, in the same MLflow run and "
-    "with its logged settings.",
+    help="Continue an interrupted run (an id, or 'last' for the newest one of TASK) from its "
+    "saved state, in the same MLflow run and with its logged settings.",
 )
 @click.option(
     "--set",
@@ -227,7 +227,9 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, **flags):
     """
     task_cls = registry.load_task(task)
     if resume_run_id:
-        resolved = _resumed_config(task_cls, resume_run_id, config_file, set_pairs, quiet, flags)
+        resolved, resume_run_id = _resumed_config(
+            task_cls, resume_run_id, config_file, set_pairs, quiet, flags
+        )
     else:
         file_values = config_module.read_config_file(config_file) if config_file else {}
         set_values = config_module.parse_set_pairs(set_pairs)
@@ -249,17 +251,22 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, **flags):
 
 
 def _resumed_config(task_cls, run_id, config_file, set_pairs, quiet, flags):
-    """The logged config.yaml of run ``run_id``: a resumed run keeps its settings."""
+    """The logged config of run ``run_id`` ("last": the newest interrupted run of the task),
+    and that run's id: a resumed run keeps its settings."""
     from seqapps.exceptions import ConfigError
     from seqapps.tracking import Tracker
 
-    given = [name for name, value in flags.items() if value is not None and name != "tracking_uri"]
+    lookup = ("tracking_uri", "experiment") if run_id == "last" else ("tracking_uri",)
+    given = [name for name, value in flags.items() if value is not None and name not in lookup]
     if given or config_file or set_pairs:
         first = "--" + given[0].replace("_", "-") if given else "--config/--set"
         raise ConfigError(
             f"--resume {run_id} continues the run with its logged settings; leave out {first}"
         )
     tracker = Tracker(flags.get("tracking_uri"))
+    if run_id == "last":
+        run_id = _last_interrupted_run(tracker, task_cls.name, flags.get("experiment"))
+        click.echo(f"resuming run {run_id}, the last interrupted {task_cls.name} run")
     run = tracker.get_run(run_id)
     if run.data.tags.get("task") != task_cls.name:
         raise ConfigError(
@@ -275,8 +282,36 @@ def _resumed_config(task_cls, run_id, config_file, set_pairs, quiet, flags):
     if quiet:
         values["verbose"] = 0
     options = values.pop("options", None) or {}
-    return config_module.resolve(
+    config = config_module.resolve(
         task_cls, {}, values, options, "the run's config.yaml", load_arch=registry.load_arch
+    )
+    return config, run_id
+
+
+def _last_interrupted_run(tracker, task_name: str, experiment: str | None) -> str:
+    """The newest run of ``task_name`` that did not finish and has saved state.
+
+    A RUNNING run counts: a killed process cannot mark its run, so do not resume while the
+    run may still be alive elsewhere.
+    """
+    from seqapps.exceptions import ConfigError
+
+    name = experiment or task_name
+    found = tracker.client.get_experiment_by_name(name)
+    runs = []
+    if found is not None:
+        runs = tracker.client.search_runs(
+            [found.experiment_id],
+            filter_string=f"tags.task = '{task_name}' and attributes.status != 'FINISHED'",
+            order_by=["attributes.start_time DESC"],
+            max_results=50,
+        )
+    for run in runs:
+        state = Path(run.data.tags.get("seqapps.state_dir", "")) / "state.json"
+        if run.data.tags.get("seqapps.state_dir") and state.is_file():
+            return run.info.run_id
+    raise ConfigError(
+        f"--resume last: no interrupted {task_name} run with saved state in experiment {name!r}"
     )
 
 

@@ -93,13 +93,14 @@ def test_ctrl_c_marks_the_run_killed_saves_state_and_says_how_to_resume(
     state = json.loads(Path(run.data.tags["seqapps.state_dir"], "state.json").read_text())
     assert state["epoch"] >= 1
 
-    resumed = subprocess.run(
-        [script, "run", "sentiment", "--resume", run_id, "-q", "--tracking-uri", tracking_uri],
+    resumed = subprocess.run(  # "last": the newest interrupted sentiment run
+        [script, "run", "sentiment", "--resume", "last", "-q", "--tracking-uri", tracking_uri],
         cwd=workdir,
         capture_output=True,
         text=True,
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resuming run {run_id}" in resumed.stdout
     after = MlflowClient(tracking_uri).get_run(run_id)
     assert after.info.status == "FINISHED" and after.data.metrics["epochs_trained"] == 30
 
