@@ -224,6 +224,8 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, **flags):
       seqapps run sentiment --arch bilstm
       seqapps run sentiment --arch gru --data reviews.csv --set text_column=review
       seqapps run sentiment --config run.yaml --epochs 3
+      seqapps run pos --strategy mirrored --devices gpu:0,gpu:1 --batch-size 16
+      seqapps run sentiment --resume last        # continue the newest interrupted run
     """
     task_cls = registry.load_task(task)
     if resume_run_id:
