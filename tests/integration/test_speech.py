@@ -275,3 +275,22 @@ def test_speech_trains_from_local_tfds(runner, seqapps_cli, tracking_uri, workdi
     params = client.get_run(run_id_of(result.output)).data.params
     assert params["data.source"] == f"tfds:speech_commands {version}"
     assert (params["data.train_size"], params["data.test_size"]) == ("12", "2")
+
+
+def test_dataset_normalization_uses_training_statistics():
+    import tensorflow as tf
+
+    from seqapps_speech.task import SpeechTask
+
+    task = SpeechTask()
+    config = config_for(
+        "sample", normalize="dataset", sample_speakers=6, sample_repeats=1, augment="false"
+    )
+    data = task.load_data(config)
+    assert task.mean.shape == task.std.shape == (40,)
+    assert np.all(task.std > 0)
+    train = task.augment(data.train, tf.constant(0, tf.int64))
+    features = np.concatenate([x.numpy()[None] for x, _ in train])
+    # Training features, unaugmented statistics: near zero mean and unit spread per channel.
+    assert np.abs(features.mean(axis=(0, 1))).max() < 0.5
+    assert 0.5 < features.std(axis=(0, 1)).mean() < 1.5
