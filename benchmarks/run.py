@@ -91,14 +91,14 @@ def bare_keras(task_name: str, flags: dict, workdir: Path) -> tuple[list[float],
     """The same model on the same batches in a plain `model.fit`: epoch times, steps/epoch."""
     import keras
 
-    from seqapps import registry, training
+    from seqapps import input_pipeline, registry
 
     task_cls, config = _prepare(task_name, flags, workdir)
     task = task_cls()
     data = task.load_data(config)
     keras.utils.set_random_seed(config.seed)
     # The very same tf.data pipeline seqapps trains on: only our wrapper differs.
-    train, validation, _ = training._input_pipeline(task, data, config, config.batch_size, False)
+    train, validation, _ = input_pipeline.build(task, data, config, config.batch_size, False)
     steps = sum(1 for _ in train)
     model = task.build_model(data.spec, registry.load_arch(config.arch), config)
     loss, metrics = task.loss_and_metrics(data.spec)
@@ -123,12 +123,12 @@ def bare_keras(task_name: str, flags: dict, workdir: Path) -> tuple[list[float],
 
 def pipeline_batches_per_second(task_name: str, flags: dict, workdir: Path, passes: int) -> float:
     """How fast the training input pipeline alone yields batches (after a warm-up pass)."""
-    from seqapps import training
+    from seqapps import input_pipeline
 
     task_cls, config = _prepare(task_name, flags, workdir)
     task = task_cls()
     data = task.load_data(config)
-    train, _, _ = training._input_pipeline(task, data, config, config.batch_size, False)
+    train, _, _ = input_pipeline.build(task, data, config, config.batch_size, False)
     for _ in train:  # warm-up: fills the cache as training's first epoch does
         pass
     count, started = 0, time.perf_counter()

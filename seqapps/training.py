@@ -9,7 +9,6 @@ is open it ends FINISHED, or FAILED/KILLED with the reason.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import platform
@@ -22,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import seqapps
-from seqapps import registry, runstate
+from seqapps import callbacks as callbacks_module
+from seqapps import input_pipeline, registry, runstate
 from seqapps.archs import EncoderSettings
 from seqapps.config import RunConfig
 from seqapps.exceptions import (
@@ -94,197 +94,6 @@ def _seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed)
     # Same seed, same metrics on CPU: deterministic kernels cost little at these sizes.
     tf.config.experimental.enable_op_determinism()
-
-
-def _with_known_size(dataset, size: int | None):
-    """Tell tf.data how many examples a generator-backed split holds.
-
-    Keras then knows the steps per epoch: no "ran out of data" warning after the first
-    epoch, and a progress bar with a total.
-    """
-    import tensorflow as tf
-
-    if size and dataset.cardinality() == tf.data.UNKNOWN_CARDINALITY:
-        return dataset.apply(tf.data.experimental.assert_cardinality(size))
-    return dataset
-
-
-def _epoch_seed(seed: int, epoch):
-    """The shuffle seed of one epoch: data order is a function of (seed, epoch) alone, so a
-    resumed run sees exactly the order the uninterrupted run would have seen."""
-    import tensorflow as tf
-
-    return tf.cast(epoch, tf.int64) + seed * 1_000_003
-
-
-def _input_pipeline(
-    task,
-    data,
-    config: RunConfig,
-    global_batch: int,
-    stateful: bool,
-    epochs: tuple[int, int] | None = None,
-):
-    """Batched train, validation and test datasets.
-
-    With ``epochs=(first, last)`` the training dataset holds epochs first..last-1 one after
-    another, each shuffled with its own seed; fit it with ``steps_per_epoch`` (see
-    ``steps_per_epoch``). Without, every new iterator reshuffles (one epoch per pass).
-    """
-    import tensorflow as tf
-
-    data = dataclasses.replace(
-        data,
-        train=_with_known_size(data.train, data.sizes.get("train")),
-        validation=_with_known_size(data.validation, data.sizes.get("validation")),
-        test=_with_known_size(data.test, data.sizes.get("test")),
-    )
-    if stateful:
-        # Row j of each batch continues row j of the previous one: keep order and size.
-        train = data.train.batch(global_batch, drop_remainder=True)
-        if epochs is not None:  # the same order every epoch
-            train = train.repeat(epochs[1] - epochs[0])
-        train = train.prefetch(tf.data.AUTOTUNE)
-        validation = data.validation.batch(global_batch, drop_remainder=True)
-        test = data.test.batch(global_batch, drop_remainder=True)
-        return train, validation.prefetch(tf.data.AUTOTUNE), test.prefetch(tf.data.AUTOTUNE)
-    buffer = min(max(data.sizes.get("train", 1), 1), 50_000)
-    cached = data.train.cache()
-    if epochs is None:
-        train = cached.shuffle(buffer, seed=config.seed, reshuffle_each_iteration=True)
-        train = task.batch(task.augment(train, config.seed), global_batch)
-    else:
-
-        def one_epoch(epoch):
-            seed = _epoch_seed(config.seed, epoch)
-            order = cached.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
-            return task.batch(task.augment(order, seed), global_batch)
-
-        train = tf.data.Dataset.range(*epochs).flat_map(one_epoch)
-    train = train.prefetch(tf.data.AUTOTUNE)
-    validation = task.batch(data.validation.cache(), global_batch).prefetch(tf.data.AUTOTUNE)
-    test = task.batch(data.test, global_batch).prefetch(tf.data.AUTOTUNE)
-    return train, validation, test
-
-
-def steps_per_epoch(task, data, global_batch: int, stateful: bool) -> int:
-    """Training batches per epoch (counted once when tf.data cannot tell)."""
-    import tensorflow as tf
-
-    if stateful:
-        batched = data.train.batch(global_batch, drop_remainder=True)
-    else:
-        batched = task.batch(data.train, global_batch)
-    count = int(batched.cardinality())
-    if count < 0:  # unknown: count them
-        count = int(batched.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
-    return count
-
-
-def _epoch_metric_name(key: str) -> str:
-    return key if key.startswith("val_") else f"train_{key}"
-
-
-def _stateful_layers(model):
-    """Every stateful recurrent layer in ``model``, nested models included."""
-    for layer in getattr(model, "layers", []):
-        if getattr(layer, "stateful", False) and hasattr(layer, "reset_state"):
-            yield layer
-        yield from _stateful_layers(layer)
-
-
-def _reset_state_callback(keras):
-    class ResetRecurrentState(keras.callbacks.Callback):
-        """Start every epoch, and every evaluation, from a zero recurrent state."""
-
-        def _reset(self):
-            for layer in _stateful_layers(self.model):
-                layer.reset_state()
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._reset()
-
-        def on_test_begin(self, logs=None):
-            self._reset()
-
-        def on_predict_begin(self, logs=None):
-            self._reset()
-
-    return ResetRecurrentState()
-
-
-def _callbacks(
-    tracker: Tracker,
-    run_id: str,
-    config: RunConfig,
-    stateful: bool,
-    snapshot: runstate.Snapshot,
-    logged_steps: set[int],
-):
-    import keras
-
-    progress = snapshot.progress
-
-    class EpochMetricsToMlflow(keras.callbacks.Callback):
-        """Log each epoch's train and validation metrics with step = epoch (1-based).
-
-        After a resume, epochs that reached the store before the crash are replayed but
-        not logged again, so no step is recorded twice.
-        """
-
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch + 1 in logged_steps or not _finite(float((logs or {}).get("loss", 0.0))):
-                return
-            metrics = {_epoch_metric_name(k): float(v) for k, v in (logs or {}).items()}
-            # Buffered, not awaited: the next epoch starts while the store writes.
-            tracker.log_metrics(run_id, metrics, step=epoch + 1, wait=False)
-
-    class RunProgress(keras.callbacks.Callback):
-        """History, best weights, early stopping and the resumable state, in one place.
-
-        Stops when an epoch's loss is NaN or infinite (checked per epoch, not per batch
-        like Keras' TerminateOnNaN: reading the loss after every batch forces a device sync
-        that costs several percent on small batches); the last good state is kept.
-        Keeps the best weights in memory: writing a file each time the loss improved cost
-        short epochs a noticeable share of their time (docs/benchmarks.md).
-        """
-
-        non_finite = False
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            loss = logs.get("loss")
-            if loss is not None and not _finite(float(loss)):
-                self.non_finite = True
-                self.model.stop_training = True
-                return
-            for key, value in logs.items():
-                progress.history.setdefault(key, []).append(float(value))
-            progress.epoch = epoch + 1
-            monitored = logs.get("val_loss", loss)
-            if (
-                monitored is not None
-                and _finite(float(monitored))
-                and monitored < progress.best_loss
-            ):
-                progress.best_loss, progress.best_epoch, progress.wait = (
-                    float(monitored),
-                    epoch + 1,
-                    0,
-                )
-                snapshot.capture_best(self.model)
-            else:
-                progress.wait += 1
-            snapshot.capture(self.model)
-            if config.patience and progress.wait >= config.patience:
-                self.model.stop_training = True
-            if snapshot.due():
-                snapshot.save()
-
-    callbacks = [RunProgress(), EpochMetricsToMlflow()]
-    if stateful:
-        callbacks.insert(0, _reset_state_callback(keras))
-    return callbacks
 
 
 def _keras_verbosity(config: RunConfig) -> int:
@@ -485,7 +294,7 @@ def _reconcile_epoch_metrics(tracker: Tracker, run_id: str, progress) -> set[int
     for step in range(1, progress.epoch + 1):
         if step not in logged:
             values = {k: v[step - 1] for k, v in progress.history.items() if len(v) >= step}
-            metrics = {_epoch_metric_name(k): v for k, v in values.items()}
+            metrics = {callbacks_module.epoch_metric_name(k): v for k, v in values.items()}
             tracker.log_metrics(run_id, metrics, step=step)
             logged.add(step)
     return logged
@@ -527,10 +336,10 @@ def _train_and_log(
 
     stateful = chunk is not None
     first_epoch = 0 if resume is None else resume[0].epoch
-    train, validation, test = _input_pipeline(
+    train, validation, test = input_pipeline.build(
         task, data, config, global_batch, stateful, epochs=(first_epoch, config.epochs)
     )
-    steps = steps_per_epoch(task, data, global_batch, stateful)
+    steps = input_pipeline.steps_per_epoch(task, data, global_batch, stateful)
     # Seed again right before the weights are drawn: MLflow consumes Python's global random
     # when it invents a run name, which would otherwise make named and unnamed runs differ.
     _seed_everything(config.seed)
@@ -576,7 +385,9 @@ def _train_and_log(
     with tempfile.TemporaryDirectory(prefix="seqapps-") as scratch:
         work = Path(config.output_dir) / run_id if config.output_dir else Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        callbacks = _callbacks(tracker, run_id, config, stateful, snapshot, logged_steps)
+        callbacks = callbacks_module.run_callbacks(
+            tracker, run_id, config, stateful, snapshot, logged_steps
+        )
         try:
             if strategy.name == "multi-worker":
                 from seqapps import own_loop
@@ -656,7 +467,7 @@ def _train_and_log(
         best_epoch = progress.best_epoch or 1
         losses = history.get("loss", [])
 
-        resets = [_reset_state_callback(keras)] if stateful else []
+        resets = [callbacks_module.reset_state_callback(keras)] if stateful else []
         evaluated = model.evaluate(test, verbose=0, return_dict=True, callbacks=resets)
         report = task.report(model, data, config)
         final = {f"test_{k}": float(v) for k, v in evaluated.items()}
@@ -703,13 +514,3 @@ def _train_and_log(
     ]
     logged = {key: str(value) for key, value in params.items()}
     return RunResult(run_id, experiment_id, tracker.uri, final, summary, logged)
-
-
-def _finite(value: float) -> bool:
-    return value == value and abs(value) != float("inf")
-
-
-def _best_epoch(history: dict[str, list[float]]) -> int:
-    values = history.get("val_loss") or history.get("loss") or [0.0]
-    finite = [(v if _finite(v) else float("inf")) for v in values]
-    return 1 + finite.index(min(finite))

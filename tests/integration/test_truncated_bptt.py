@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from seqapps import callbacks, registry, training
 from seqapps import config as config_module
-from seqapps import registry, training
 from seqapps.data.chunking import parallel_streams
 from seqapps.exceptions import ConfigError
 from seqapps.task import DataBundle, Spec, Task
@@ -90,7 +90,7 @@ def test_state_is_carried_across_batches_and_reset():
     first = model.predict_on_batch(chunk)
     carried = model.predict_on_batch(chunk)
     assert not np.allclose(first, carried)  # the second call starts from the first's state
-    callback = training._reset_state_callback(keras)
+    callback = callbacks.reset_state_callback(keras)
     callback.set_model(model)
     callback.on_epoch_begin(0)
     np.testing.assert_allclose(model.predict_on_batch(chunk), first, rtol=1e-5, atol=1e-6)
