@@ -22,6 +22,7 @@ def stateful_layers(model):
 
 def reset_state_callback(keras):
     """A callback that zeroes recurrent state at each epoch and evaluation (truncated BPTT)."""
+
     class ResetRecurrentState(keras.callbacks.Callback):
         """Start every epoch, and every evaluation, from a zero recurrent state."""
 

@@ -77,9 +77,9 @@ class Snapshot:
         arrays = {f"v{i}": a for i, a in enumerate(self.variables)}
         arrays.update({f"o{i}": a for i, a in enumerate(self.optimizer or [])})
         arrays.update({f"b{i}": a for i, a in enumerate(self.best or [])})
+        partial = self.directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            partial = self.directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp"
             with partial.open("wb") as handle:
                 np.savez(handle, **arrays)
             partial.replace(self.directory / ARRAYS_FILE)
@@ -88,6 +88,7 @@ class Snapshot:
             partial.write_text(text, encoding="utf-8")
             partial.replace(self.directory / STATE_FILE)
         except OSError as error:
+            partial.unlink(missing_ok=True)  # the previous state, if any, stays whole
             raise TrainingError(
                 f"cannot save the run state in {self.directory} ({error.strerror}); "
                 "free some space or choose --output-dir elsewhere"

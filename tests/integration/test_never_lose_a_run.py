@@ -258,3 +258,56 @@ def test_an_unwritable_output_dir_is_a_clear_error(runner, seqapps_cli, tracking
     assert result.exit_code == 2, result.output
     assert "--output-dir" in result.stderr and "not a writable folder" in result.stderr
     assert not runs_in(tracking_uri)
+
+
+@pytest.mark.slow
+def test_a_full_disk_while_saving_state_is_a_clear_error_and_leaves_no_partial_file(
+    python_exe, tracking_uri, workdir
+):
+    import resource
+
+    from seqapps.tracking import Tracker
+
+    Tracker(tracking_uri)  # create the store first: only the state write should hit the limit
+    # Room for the run's params and tags in the store (itself ~1 MB), not for the ~5 MB
+    # state of a 256-unit LSTM.
+    limit = (workdir / "mlflow.db").stat().st_size + 150_000
+
+    def small_disk():
+        # Files may not grow past `limit` bytes: a write beyond it fails with EFBIG, as a
+        # full disk fails with ENOSPC (SIGXFSZ ignored so the write fails instead of killing).
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    script = str(Path(python_exe).with_name("seqapps"))
+    result = subprocess.run(
+        [
+            script,
+            "run",
+            "sentiment",
+            "--arch",
+            "lstm",
+            "--units",
+            "256",
+            "--max-samples",
+            "300",
+            "--epochs",
+            "2",
+            "--checkpoint-interval",
+            "0",
+            "-q",
+            "--tracking-uri",
+            tracking_uri,
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        preexec_fn=small_disk,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "cannot save the run state in" in result.stderr
+    assert "Traceback" not in result.stderr
+    (run,) = runs_in(tracking_uri)
+    assert run.info.status == "FAILED"
+    state = Path(run.data.tags["seqapps.state_dir"])
+    assert not list(state.glob(".*.tmp"))  # no half-written file left behind
