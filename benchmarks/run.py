@@ -447,7 +447,7 @@ def main(quick, only, task_names, json_path):
         )
     if "options" in sections:
         with tempfile.TemporaryDirectory() as folder:
-            results["options"] = options(max(2, repeats // 2), Path(folder))
+            results["options"] = options(1 if quick else max(2, repeats // 2), Path(folder))
         click.echo("\nSpeed options (s/epoch after the first; ratio against the default)")
         click.echo(
             table(
