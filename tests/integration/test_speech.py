@@ -53,7 +53,10 @@ def config_for(data, **set_values):
 
 @pytest.mark.slow
 def test_embedded_words_are_recognized_well_above_chance(runner, seqapps_cli, tracking_uri):
-    args = ["run", "speech", "--arch", "bilstm", "--epochs", "12", *TINY]
+    # Three test speakers (60 clips), so one odd voice cannot decide the figure. Measured:
+    # 0.45 test accuracy with these settings and seed 42.
+    args = ["run", "speech", "--arch", "bilstm", "--epochs", "20", "--batch-size", "16", *TINY]
+    args += ["--set", "test_fraction=0.25"]
     result = runner.invoke(seqapps_cli, [*args, "--tracking-uri", tracking_uri])
     assert result.exit_code == 0, result.output
     client = MlflowClient(tracking_uri)
@@ -98,7 +101,7 @@ def test_ctc_lowers_the_character_error_rate_over_training(tracking_uri):
     from seqapps_speech.task import SpeechTask
 
     cer = {}
-    for epochs in (1, 12):
+    for epochs in (1, 20):
         config = config_for(
             "sample", mode="ctc", sample_speakers=16, sample_repeats=2, augment="false"
         )
@@ -107,9 +110,10 @@ def test_ctc_lowers_the_character_error_rate_over_training(tracking_uri):
         result = training.run(SpeechTask, config, echo=lambda line: None)
         cer[epochs] = result.metrics["test_cer"]
         assert math.isfinite(result.metrics["test_wer"])
-    # Measured: 0.755 after one epoch, 0.12 after twelve (speakers never heard in training).
-    assert cer[12] < cer[1] - 0.25, cer
-    assert cer[12] < 0.4, cer
+    # Measured: 0.765 after one epoch, 0.55 after 12, 0.075 after 20 (speakers never heard
+    # in training; CTC first learns to emit blanks, then characters).
+    assert cer[20] < cer[1] - 0.25, cer
+    assert cer[20] < 0.4, cer
 
 
 @pytest.mark.slow

@@ -241,8 +241,13 @@ class SpeechTask(Task):
                 np.array([index[t] for t in targets], np.int32)
             )
         index = {c: i + 1 for i, c in enumerate(self.chars)}  # 0 is the CTC blank
-        ids = tf.ragged.constant([[index[c] for c in t] for t in targets], dtype=tf.int32)
-        return tf.data.Dataset.from_tensor_slices(ids)
+        encoded = [[index[c] for c in t] for t in targets]
+        lengths = np.array([len(ids) for ids in encoded], np.int32)
+        padded = np.zeros((len(encoded), max(lengths)), np.int32)
+        for row, ids in enumerate(encoded):
+            padded[row, : len(ids)] = ids
+        # Plain tensors of each transcript's own length (padded_batch cannot batch ragged ones).
+        return tf.data.Dataset.from_tensor_slices((padded, lengths)).map(lambda ids, n: ids[:n])
 
     def _bundle(self, tf, waveforms, targets, description, fingerprint) -> DataBundle:
         from seqapps_speech.features import features
