@@ -1,4 +1,4 @@
-"""The input pipeline every run trains on: cache, per-epoch seeded shuffle, augment, batch.
+"""The input pipeline every run trains on: cache, per-epoch seeded shuffle, batch, augment.
 
 Each epoch's order is a function of the run's seed and the epoch number alone, so a resumed
 run replays exactly the batches the uninterrupted run would have seen.
@@ -65,13 +65,13 @@ def build(
     cached = data.train.cache()
     if epochs is None:
         train = cached.shuffle(buffer, seed=config.seed, reshuffle_each_iteration=True)
-        train = task.batch(task.augment(train, config.seed), global_batch)
+        train = task.augment(task.batch(train, global_batch), config.seed)
     else:
 
         def one_epoch(epoch):
             seed = epoch_seed(config.seed, epoch)
             order = cached.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
-            return task.batch(task.augment(order, seed), global_batch)
+            return task.augment(task.batch(order, global_batch), seed)
 
         train = tf.data.Dataset.range(*epochs).flat_map(one_epoch)
     train = train.prefetch(tf.data.AUTOTUNE)

@@ -120,16 +120,17 @@ class Task(abc.ABC):
         """
         return None
 
-    def augment(self, dataset: tf.data.Dataset, seed: Any) -> tf.data.Dataset:
-        """Training-only, per-epoch transformations (augmentation, random crops).
+    def augment(self, batches: tf.data.Dataset, seed: Any) -> tf.data.Dataset:
+        """Training-only, per-epoch transformations (augmentation, random crops) of batches.
 
-        The core applies this to each epoch of the training split after caching and
-        shuffling and before ``batch``; the result must match the evaluation splits'
-        elements. ``seed`` (an int64 scalar tensor) differs per epoch and is a function of
-        the run's seed and the epoch, so a resumed run draws what it would have drawn: seed
-        stateless random ops with it (e.g. ``tf.random.stateless_uniform``).
+        The core applies this to each epoch of the training split after caching, shuffling
+        and ``batch``: work on whole batches, which vectorizes (one op per batch, not per
+        example). The result must match the evaluation splits' batches. ``seed`` (an int64
+        scalar tensor) differs per epoch and is a function of the run's seed and the epoch,
+        so a resumed run draws what it would have drawn: seed stateless random ops with it
+        (e.g. ``tf.random.stateless_uniform``).
         """
-        return dataset
+        return batches
 
     def batch(self, dataset: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
         """Group examples into batches; tasks with ragged inputs pad or bucket here."""

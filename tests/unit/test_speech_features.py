@@ -7,7 +7,15 @@ import pytest
 import tensorflow as tf
 
 from seqapps_speech import synth
-from seqapps_speech.augment import AugmentSettings, _add_noise, _mask, _shift, augmenter
+from seqapps_speech.augment import (
+    AugmentSettings,
+    add_noise,
+    augmenter,
+    cached_form,
+    mask_band,
+    noise_bank,
+    shift,
+)
 from seqapps_speech.features import FeatureSettings, decode_wav, features, fix_length, log_mel
 from seqapps_speech.scoring import edit_distance, error_rate, greedy_decode
 
@@ -98,41 +106,79 @@ def test_mfcc_option_gives_the_first_coefficients(tmp_path):
     assert features(waveform, settings).shape == (98, 13)
 
 
-def test_time_shift_moves_the_audio_and_fills_with_silence():
-    x = tf.range(1, 11, dtype=tf.float32)
-    assert _shift(x, tf.constant(3)).numpy().tolist() == [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]
-    assert _shift(x, tf.constant(-2)).numpy().tolist() == [3, 4, 5, 6, 7, 8, 9, 10, 0, 0]
+MEL = AugmentSettings(domain="mel")
 
 
-@pytest.mark.parametrize("snr", [0.0, 10.0, 20.0])
-def test_noise_is_mixed_at_the_chosen_snr(snr):
+def test_time_shift_moves_each_utterance_and_fills_with_silence():
+    waveforms = tf.tile(tf.range(1, 11, dtype=tf.float32)[None], [3, 1])
+    shifted = shift(waveforms, tf.constant([3, -2, 0])).numpy()
+    assert shifted[0].tolist() == [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]
+    assert shifted[1].tolist() == [3, 4, 5, 6, 7, 8, 9, 10, 0, 0]
+    assert shifted[2].tolist() == list(range(1, 11))
+    frames = tf.stack([waveforms, 10 * waveforms], axis=-1)  # (batch, frames, channels)
+    moved = shift(frames, tf.constant([1, 0, -1])).numpy()
+    assert moved[0, :, 1].tolist() == [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]
+    assert moved[2, :, 0].tolist() == [2, 3, 4, 5, 6, 7, 8, 9, 10, 0]
+
+
+@pytest.mark.parametrize("domain", ["waveform", "mel"])
+def test_noise_is_mixed_at_the_chosen_snr_per_utterance(domain):
     rng = np.random.default_rng(0)
-    signal = tf.constant(np.sin(np.arange(RATE) / 5.0), tf.float32)
-    bank = tf.constant(rng.standard_normal((2, 3 * RATE)), tf.float32)
-    noisy = _add_noise(signal, bank, tf.constant([1, 2], tf.int64), snr, RATE).numpy()
-    noise = noisy - signal.numpy()
-    measured = 10 * np.log10(np.mean(signal.numpy() ** 2) / np.mean(noise**2))
-    assert snr - 5.01 <= measured <= snr + 5.01
+    settings, augment = FeatureSettings(), AugmentSettings(domain=domain)
+    tone = tf.constant(np.sin(np.arange(RATE) / 5.0), tf.float32)
+    one = cached_form(tone, settings, augment)
+    clean = tf.tile(one[None], [64] + [1] * len(one.shape))
+    bank = tf.constant(noise_bank([rng.standard_normal(3 * RATE)], settings, augment))
+    axes = list(range(1, len(clean.shape)))
+    for snr in (0.0, 10.0, 20.0):
+        noisy = add_noise(clean, bank, tf.constant([1, 2], tf.int64), snr, domain == "waveform")
+        noise = noisy - clean
+        if domain == "waveform":
+            ratio = tf.reduce_mean(clean**2, axes) / tf.reduce_mean(noise**2, axes)
+        else:
+            ratio = tf.reduce_mean(clean, axes) / tf.reduce_mean(noise, axes)
+        measured = 10 * np.log10(ratio.numpy())
+        assert np.all((snr - 5.01 <= measured) & (measured <= snr + 5.01)), measured
+        assert measured.std() > 1  # each utterance draws its own SNR
 
 
-def test_spec_masks_blank_one_band():
-    x = tf.ones((98, 40))
-    masked = _mask(x, tf.constant([4, 2], tf.int64), axis=1, widest=6).numpy()
-    blank = np.flatnonzero(masked.sum(0) == 0)
-    assert len(blank) <= 6 and (len(blank) == 0 or np.all(np.diff(blank) == 1))
-    assert np.all(masked[:, np.setdiff1d(np.arange(40), blank)] == 1)
+def test_spec_masks_blank_one_band_per_utterance():
+    masked = mask_band(tf.ones((16, 98, 40)), tf.constant([4, 2], tf.int64), axis=2, widest=6)
+    widths = []
+    for one in masked.numpy():
+        blank = np.flatnonzero(one.sum(0) == 0)
+        assert len(blank) <= 6 and (len(blank) == 0 or np.all(np.diff(blank) == 1))
+        assert np.all(one[:, np.setdiff1d(np.arange(40), blank)] == 1)
+        widths.append(len(blank))
+    assert len(set(widths)) > 1
 
 
-def test_augmentation_is_reproducible_by_seed_and_differs_between_seeds(tmp_path):
+@pytest.mark.parametrize("augment", [AugmentSettings(), MEL], ids=["waveform", "mel"])
+def test_augmentation_is_reproducible_by_seed_and_differs_between_seeds(tmp_path, augment):
     settings = FeatureSettings()
     waveform = decode_wav(tf.io.read_file(str(spoken_wav(tmp_path / "ai.wav"))))
+    one = cached_form(waveform, settings, augment)
+    batch = tf.tile(one[None], [4] + [1] * len(one.shape))
     noise = [np.random.default_rng(1).standard_normal(3 * RATE).astype(np.float32)]
-    apply = augmenter(settings, AugmentSettings(), noise)
-    first, _ = apply(waveform, 0, tf.constant([7, 8], tf.int64))
-    again, _ = apply(waveform, 0, tf.constant([7, 8], tf.int64))
-    other, _ = apply(waveform, 0, tf.constant([9, 8], tf.int64))
+    apply = augmenter(settings, augment, noise_bank(noise, settings, augment))
+    first, _ = apply(batch, 0, tf.constant([7, 8], tf.int64))
+    again, _ = apply(batch, 0, tf.constant([7, 8], tf.int64))
+    other, _ = apply(batch, 0, tf.constant([9, 8], tf.int64))
+    assert first.shape == (4, 98, 40)
     np.testing.assert_array_equal(first.numpy(), again.numpy())
     assert np.abs(first.numpy() - other.numpy()).mean() > 0.05
+    assert np.abs(first.numpy()[0] - first.numpy()[1]).mean() > 0.05  # each clip its own draw
+
+
+@pytest.mark.parametrize("domain", ["waveform", "mel"])
+def test_augmentation_without_disturbance_gives_the_evaluation_features(tmp_path, domain):
+    settings = FeatureSettings()
+    calm = AugmentSettings(shift_ms=0.0, spec_masks=0, domain=domain)
+    waveform = decode_wav(tf.io.read_file(str(spoken_wav(tmp_path / "ai.wav"))))
+    apply = augmenter(settings, calm, noise_bank([], settings, calm))
+    batch = cached_form(waveform, settings, calm)[None]
+    augmented, _ = apply(batch, 0, tf.constant([1, 1], tf.int64))
+    np.testing.assert_allclose(augmented.numpy()[0], features(waveform, settings), atol=1e-5)
 
 
 def test_greedy_ctc_decoding_merges_repeats_and_drops_blanks():

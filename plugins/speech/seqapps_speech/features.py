@@ -82,8 +82,8 @@ def fix_length(waveform, samples: int):
     return tf.pad(waveform, paddings)
 
 
-def log_mel(waveform, settings: FeatureSettings):
-    """(..., samples) waveform -> (..., frames, channels) log-mel energies (or MFCCs)."""
+def mel_power(waveform, settings: FeatureSettings):
+    """(..., samples) waveform -> (..., frames, mel_bins) mel-band power, before the log."""
     import tensorflow as tf
 
     stft = tf.signal.stft(
@@ -101,10 +101,29 @@ def log_mel(waveform, settings: FeatureSettings):
         lower_edge_hertz=settings.lower_hz,
         upper_edge_hertz=min(settings.upper_hz, settings.sample_rate / 2),
     )
-    features = tf.math.log(tf.tensordot(power, weights, 1) + LOG_FLOOR)
+    return tf.tensordot(power, weights, 1)
+
+
+def compress(power, settings: FeatureSettings):
+    """Mel power -> log-mel energies (or their first MFCCs)."""
+    import tensorflow as tf
+
+    features = tf.math.log(power + LOG_FLOOR)
     if settings.mfcc:
         features = tf.signal.mfccs_from_log_mel_spectrograms(features)[..., : settings.mfcc]
     return features
+
+
+def log_mel(waveform, settings: FeatureSettings):
+    """(..., samples) waveform -> (..., frames, channels) log-mel energies (or MFCCs)."""
+    return compress(mel_power(waveform, settings), settings)
+
+
+def normalize(features, settings: FeatureSettings, mean=None, std=None):
+    """Per-utterance or training-set normalization, as the settings say."""
+    if settings.normalize == "utterance":
+        return normalize_per_utterance(features)
+    return (features - mean) / std
 
 
 def normalize_per_utterance(features):
@@ -121,7 +140,4 @@ def normalize_per_utterance(features):
 
 def features(waveform, settings: FeatureSettings, mean=None, std=None):
     """The whole chain after decoding: fixed length, log-mel/MFCC, normalization."""
-    x = log_mel(fix_length(waveform, settings.samples), settings)
-    if settings.normalize == "utterance":
-        return normalize_per_utterance(x)
-    return (x - mean) / std
+    return normalize(log_mel(fix_length(waveform, settings.samples), settings), settings, mean, std)
