@@ -38,6 +38,13 @@ def show(value: dict[str, float], unit: str = "", digits: int = 3) -> str:
     )
 
 
+def took(results: dict, section: str, started: float) -> None:
+    """Record and print how long a section ran, so users know what --only saves."""
+    seconds = time.perf_counter() - started
+    results.setdefault("section_seconds", {})[section] = seconds
+    click.echo(f"({section}: {seconds:.0f} s)")
+
+
 def table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [header, *rows])
@@ -364,6 +371,7 @@ def main(quick, only, task_names, json_path):
     results: dict = {"machine": machine(), "quick": quick}
     click.echo(f"machine: {results['machine']}")
     if "latency" in sections:
+        started = time.perf_counter()
         results["latency"] = latency(repeats * 3)
         click.echo("\nCommand latency (target: --help under 0.5 s)")
         click.echo(
@@ -372,7 +380,9 @@ def main(quick, only, task_names, json_path):
                 [[r["command"], show(r["seconds"])] for r in results["latency"]],
             )
         )
+        took(results, "latency", started)
     if sections & {"overhead", "headroom"}:
+        started = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:
             rows = overhead_and_headroom(
                 repeats, epochs, Path(folder), sections, task_names.split(",")
@@ -403,7 +413,9 @@ def main(quick, only, task_names, json_path):
                 ],
             )
         )
+        took(results, "overhead/headroom", started)
     if "archs" in sections:
+        started = time.perf_counter()
         results["archs"] = arch_throughput(repeats, 1024 if quick else 4096)
         click.echo("\nArchitecture throughput (50 steps x 32 features, 64 units, batch 64, CPU)")
         click.echo(
@@ -420,7 +432,9 @@ def main(quick, only, task_names, json_path):
                 ],
             )
         )
+        took(results, "archs", started)
     if "scaling" in sections:
+        started = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:
             results["scaling"] = scaling(repeats, quick, Path(folder))
         rows = results["scaling"]
@@ -458,7 +472,9 @@ def main(quick, only, task_names, json_path):
                 ["setup", "s/epoch"], [[r["setup"], show(r["seconds"])] for r in rows["replicas"]]
             )
         )
+        took(results, "scaling", started)
     if "options" in sections:
+        started = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:
             results["options"] = options(1 if quick else max(2, repeats // 2), Path(folder))
         click.echo("\nSpeed options (s/epoch after the first; ratio against the default)")
@@ -471,6 +487,9 @@ def main(quick, only, task_names, json_path):
                 ],
             )
         )
+        took(results, "options", started)
+    total = sum(results.get("section_seconds", {}).values())
+    click.echo(f"\nTotal: {total / 60:.1f} min")
     if json_path:
         Path(json_path).write_text(json.dumps(results, indent=2))
 

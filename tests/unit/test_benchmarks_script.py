@@ -22,6 +22,8 @@ def test_latency_section_prints_a_table_and_writes_json(tmp_path):
     commands = [row["command"] for row in figures["latency"]]
     assert commands == ["seqapps --help", "seqapps tasks", "seqapps archs"]
     assert all(row["seconds"]["min"] > 0 for row in figures["latency"])
+    assert list(figures["section_seconds"]) == ["latency"]
+    assert "(latency: " in result.stdout and "Total: " in result.stdout
 
 
 def test_an_unknown_section_is_refused():
