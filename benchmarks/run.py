@@ -363,6 +363,13 @@ def main(quick, only, task_names, json_path):
         raise click.BadParameter(
             f"unknown section {sorted(unknown)[0]!r}; choose from {', '.join(SECTIONS)}"
         )
+    tasks = task_names.split(",")
+    unknown_tasks = [name for name in tasks if name not in TASKS]
+    if unknown_tasks:
+        raise click.BadParameter(
+            f"unknown task {unknown_tasks[0]!r}; choose from {', '.join(TASKS)}",
+            param_hint="--tasks",
+        )
     repeats, epochs = (2, 4) if quick else (5, 8)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from seqapps.runtime import import_tensorflow
@@ -384,9 +391,7 @@ def main(quick, only, task_names, json_path):
     if sections & {"overhead", "headroom"}:
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:
-            rows = overhead_and_headroom(
-                repeats, epochs, Path(folder), sections, task_names.split(",")
-            )
+            rows = overhead_and_headroom(repeats, epochs, Path(folder), sections, tasks)
         results["tasks"] = rows
         click.echo(
             "\nPer-epoch time against bare Keras on identical tensors"

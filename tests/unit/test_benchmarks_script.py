@@ -31,3 +31,13 @@ def test_an_unknown_section_is_refused():
         [sys.executable, str(SCRIPT), "--only", "speed"], capture_output=True, text=True
     )
     assert result.returncode == 2 and "unknown section 'speed'" in result.stderr
+
+
+def test_an_unknown_task_is_refused_before_anything_runs():
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--only", "overhead", "--tasks", "stock,nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "unknown task 'nope'" in result.stderr
+    assert "machine:" not in result.stdout  # refused before TensorFlow was imported
