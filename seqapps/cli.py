@@ -157,6 +157,11 @@ def cli():
 )
 @click.option("--run-name", help="MLflow run name. [default: generated]")
 @click.option(
+    "--register-model",
+    metavar="NAME",
+    help="Also register the logged model in the MLflow Model Registry under NAME.",
+)
+@click.option(
     "--output-dir",
     type=click.Path(file_okay=False),
     help="Keep checkpoints and the model in DIR/<run id>. [default: a temporary folder]",

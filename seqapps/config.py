@@ -40,6 +40,7 @@ class RunConfig:
     experiment: str | None = None
     tracking_uri: str | None = None
     run_name: str | None = None
+    register_model: str | None = None
     output_dir: str | None = None
     verbose: int = 1
     strategy: str = "auto"

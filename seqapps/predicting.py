@@ -1,53 +1,46 @@
-"""Load a logged model (by run id or local folder) and run its task's predict on raw input."""
+"""Load a logged model (run id, models:/ URI or local folder) and run its task's predict."""
 
 from __future__ import annotations
 
-import json
+import contextlib
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from seqapps import registry
+from seqapps import models
 from seqapps.config import coerce_option
-from seqapps.exceptions import UserInputError
-from seqapps.runtime import import_tensorflow
-from seqapps.training import METADATA_FILE, MODEL_FILE
+from seqapps.exceptions import TrackingError, UserInputError
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+_MODEL_URI = re.compile(r"^(runs|models):/.+")
 
 
-def _model_folder(path: Path) -> Path:
-    if path.is_file() and path.name == MODEL_FILE:
-        path = path.parent
-    if not (path / MODEL_FILE).is_file() or not (path / METADATA_FILE).is_file():
-        raise UserInputError(
-            f"{path}: not a seqapps model folder (expected {MODEL_FILE} and {METADATA_FILE})"
-        )
-    return path
+@contextlib.contextmanager
+def model_source(source: str, tracking_uri: str | None) -> Iterator[Path]:
+    """A local folder holding the model ``source`` names, downloaded if it is in a store.
 
-
-def predict(
-    source: str,
-    inputs: list[str],
-    tracking_uri: str | None = None,
-    options: dict[str, str] | None = None,
-) -> tuple[list[dict[str, Any]], Any]:
-    """Predict ``inputs`` with the model of run ``source`` or in folder ``source``.
-
-    ``options`` are the task's prediction options as given on the command line (text).
-    Returns (rows, task): the task knows how to write its rows out.
+    ``source`` is a model folder, a run id, ``runs:/ID/model`` or ``models:/NAME/VERSION``.
     """
     path = Path(source).expanduser()
     if path.exists():
-        return _predict_from_folder(_model_folder(path), inputs, options or {})
-    if not _RUN_ID.match(source):
-        raise UserInputError(f"{source!r} is neither a model folder nor an MLflow run id")
-    from seqapps.tracking import download_model
+        yield models.model_folder(path)
+        return
+    if _RUN_ID.match(source):
+        uri = f"runs:/{source}/model"
+    elif _MODEL_URI.match(source):
+        uri = source
+    else:
+        raise UserInputError(
+            f"{source!r} is neither a model folder, an MLflow run id, nor a runs:/ or "
+            "models:/ URI"
+        )
+    from seqapps.tracking import Tracker
 
+    tracker = Tracker(tracking_uri)
     with tempfile.TemporaryDirectory(prefix="seqapps-model-") as scratch:
-        folder = download_model(source, tracking_uri, scratch)
-        return _predict_from_folder(_model_folder(folder), inputs, options or {})
+        yield models.model_folder(tracker.download_model(uri, scratch))
 
 
 def prediction_options(task_cls, given: dict[str, str]) -> dict[str, Any]:
@@ -65,21 +58,30 @@ def prediction_options(task_cls, given: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _predict_from_folder(
-    folder: Path, inputs: list[str], given: dict[str, str]
+def predict(
+    source: str,
+    inputs: list[str],
+    tracking_uri: str | None = None,
+    options: dict[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], Any]:
-    metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
-    task_cls = registry.load_task(metadata["task"])
-    options = prediction_options(task_cls, given)
-    if not inputs and task_cls.kind != "generate":
-        raise UserInputError("give inputs as arguments or with --input FILE")
-    import_tensorflow()
-    import keras
+    """Predict ``inputs`` with the model ``source`` names (see ``model_source``).
 
-    # compile=False: predicting needs no optimizer or loss, and a custom loss would
-    # otherwise have to be importable just to load the weights.
-    model = keras.saving.load_model(folder / MODEL_FILE, compile=False)
+    ``options`` are the task's prediction options as given on the command line (text).
+    Returns (rows, task): the task knows how to write its rows out.
+    """
+    from seqapps.mlflow_model import call_predict
+
+    with model_source(source, tracking_uri) as folder:
+        metadata = models.read_metadata(folder)
+        from seqapps import registry
+
+        task_cls = registry.load_task(metadata["task"])
+        parsed = prediction_options(task_cls, options or {})
+        if not inputs and task_cls.kind != "generate":
+            raise UserInputError("give inputs as arguments or with --input FILE")
+        loaded = models.load_folder(folder)
     task = task_cls()
-    if options:
-        return task.predict(model, metadata, inputs, **options), task
-    return task.predict(model, metadata, inputs), task
+    return call_predict(task, loaded, inputs, parsed), task
+
+
+__all__ = ["TrackingError", "model_source", "prediction_options", "predict"]

@@ -11,10 +11,13 @@ import abc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from seqapps.exceptions import PluginLoadError
+from seqapps.exceptions import PluginLoadError, UserInputError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import keras
+    import pandas
     import tensorflow as tf
 
     from seqapps.archs import Arch
@@ -155,6 +158,33 @@ class Task(abc.ABC):
     def export_metadata(self, data: DataBundle) -> dict[str, Any]:
         """JSON-serializable facts ``predict`` needs besides the model (e.g. class names)."""
         return {"classes": data.spec.classes}
+
+    def serving_columns(self, metadata: dict[str, Any]) -> dict[str, str]:
+        """Columns of the table the logged MLflow Model takes, with their MLflow types.
+
+        The default is one ``input`` column of the strings ``seqapps predict`` takes.
+        """
+        return {"input": "string"}
+
+    def inputs_from_table(
+        self, table: pandas.DataFrame, metadata: dict[str, Any], scratch: Path
+    ) -> list[str]:
+        """Turn the table a served model receives into ``predict``'s raw inputs.
+
+        ``scratch`` is a temporary folder for inputs that ``predict`` reads as files (WAV
+        bytes, price tables); it is removed after ``predict`` returns.
+        """
+        column = next(iter(self.serving_columns(metadata)))
+        if column not in table.columns:
+            raise UserInputError(
+                f"the model takes a table with column {column!r}; got columns "
+                + ", ".join(map(str, table.columns))
+            )
+        return [str(value) for value in table[column]]
+
+    def example_table(self, data: DataBundle, metadata: dict[str, Any]) -> dict[str, list]:
+        """A small raw input, as a table of ``serving_columns``, logged as the model's example."""
+        return {}
 
     @abc.abstractmethod
     def predict(

@@ -237,6 +237,21 @@ class Tracker:
         """Log every file under ``directory`` below ``artifact_path``."""
         self.client.log_artifacts(run_id, str(directory), artifact_path)
 
+    def download_model(self, uri: str, destination: str | Path) -> Path:
+        """Fetch the MLflow Model at ``uri`` (runs:/ID/model, models:/NAME/VERSION) locally."""
+        import mlflow.artifacts
+
+        if uri.startswith("runs:/"):
+            self.get_run(uri[len("runs:/") :].split("/", 1)[0])  # a clear "no run" first
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=uri, dst_path=str(destination), tracking_uri=self.uri
+            )
+        except Exception as error:  # MLflow raises several types for a missing model
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise TrackingError(f"{uri}: no logged model in {self.uri} ({reason})") from None
+        return Path(local)
+
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
         """Close the run with FINISHED, FAILED or KILLED."""
         self.client.set_terminated(run_id, status)
@@ -266,17 +281,3 @@ class NullTracker:
 
     def __getattr__(self, name: str):
         return lambda *args, **kwargs: None
-
-
-def download_model(run_id: str, tracking_uri: str | None, destination: str | Path) -> Path:
-    """Fetch a run's ``model`` artifact folder into ``destination`` and return its path."""
-    tracker = Tracker(tracking_uri)
-    try:
-        tracker.client.get_run(run_id)
-    except Exception:
-        raise TrackingError(f"no run {run_id!r} in tracking store {tracker.uri}") from None
-    try:
-        local = tracker.client.download_artifacts(run_id, "model", str(destination))
-    except Exception as error:
-        raise TrackingError(f"run {run_id} has no logged model: {error}") from None
-    return Path(local)

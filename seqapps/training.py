@@ -9,7 +9,6 @@ is open it ends FINISHED, or FAILED/KILLED with the reason.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -22,7 +21,7 @@ from typing import Any
 
 import seqapps
 from seqapps import callbacks as callbacks_module
-from seqapps import input_pipeline, registry, runstate
+from seqapps import input_pipeline, models, registry, runstate
 from seqapps.archs import EncoderSettings
 from seqapps.config import RunConfig
 from seqapps.exceptions import (
@@ -35,8 +34,6 @@ from seqapps.exceptions import (
 from seqapps.runtime import import_tensorflow
 from seqapps.tracking import NullTracker, Tracker, ui_command
 
-MODEL_FILE = "model.keras"
-METADATA_FILE = "seqapps.json"
 
 
 @dataclass
@@ -115,14 +112,6 @@ def _versions() -> dict[str, str]:
         "version.mlflow": mlflow.__version__,
         "version.python": platform.python_version(),
     }
-
-
-def save_model(model, metadata: dict[str, Any], directory: Path) -> Path:
-    """Write the exported model and its metadata as one folder (what `predict` reads)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    model.save(directory / MODEL_FILE)
-    (directory / METADATA_FILE).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
-    return directory
 
 
 def run(
@@ -498,8 +487,17 @@ def _train_and_log(
             "run_id": run_id,
             **task.export_metadata(data),
         }
-        model_dir = save_model(exported, metadata, work / "model")
-        tracker.log_directory(run_id, model_dir, "model")
+        model_dir = models.save_folder(exported, metadata, work / "model")
+        from seqapps import mlflow_model
+
+        mlflow_model.log(
+            tracker,
+            run_id,
+            model_dir,
+            task,
+            task.example_table(data, metadata),
+            registered_name=config.register_model,
+        )
         tracker.finish(run_id)
     if not config.output_dir:  # finished and logged: nothing left to resume
         shutil.rmtree(directory, ignore_errors=True)

@@ -371,6 +371,16 @@ class MusicTask(Task):
             metadata["events"] = self.vocabulary.items[2:]
         return metadata
 
+    def serving_columns(self, metadata: dict[str, Any]) -> dict[str, str]:
+        """One prime per row (an empty prime composes from scratch)."""
+        return {"prime": "string"}
+
+    def example_table(self, data, metadata: dict[str, Any]) -> dict[str, list]:
+        """A prime of the model's own vocabulary (melody) or none (piano roll)."""
+        if metadata["representation"] == "melody" and len(metadata.get("events", [])) >= 3:
+            return {"prime": [" ".join(metadata["events"][:3])]}
+        return {"prime": [""]}
+
     def _restore(self, metadata: dict[str, Any]) -> None:
         self.representation = metadata["representation"]
         self.steps_per_quarter = metadata["steps_per_quarter"]

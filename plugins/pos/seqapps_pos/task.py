@@ -331,6 +331,10 @@ class PosTask(Task):
             "max_word_length": self.max_word_length,
         }
 
+    def example_table(self, data, metadata: dict[str, Any]) -> dict[str, list]:
+        """One raw sentence: the logged model's input example."""
+        return {"input": ["the old man saw a dog in the park"]}
+
     def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
         """One row per token: sentence number, token, tag (sentences split on whitespace)."""
         self.words, self.chars = Vocabulary(metadata["words"]), Vocabulary(metadata["chars"])

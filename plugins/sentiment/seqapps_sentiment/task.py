@@ -239,6 +239,10 @@ class SentimentTask(Task):
         outputs = model(self.vectorizer(text))
         return keras.Model(text, outputs, name="sentiment_raw_text")
 
+    def example_table(self, data, metadata: dict[str, Any]) -> dict[str, list]:
+        """Two raw texts: the logged model's input example."""
+        return {"input": ["the plot was not good but the acting was great", "a wonderful film"]}
+
     def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
         """Label and probability for each text."""
         tf = import_tensorflow()

@@ -452,6 +452,32 @@ class SpeechTask(Task):
             f"to {settings.duration:g} s",
         }
 
+    def serving_columns(self, metadata: dict[str, Any]) -> dict[str, str]:
+        """WAV files' bytes, one clip per row (base64 in a JSON request)."""
+        return {"audio": "binary"}
+
+    def inputs_from_table(self, table, metadata: dict[str, Any], scratch: Path) -> list[str]:
+        """Write each row's WAV bytes to a file in ``scratch``; predict reads the files."""
+        if "audio" not in table.columns:
+            raise DataError(
+                "the model takes a table with column 'audio' (WAV bytes); got columns "
+                + ", ".join(map(str, table.columns))
+            )
+        paths = []
+        for number, content in enumerate(table["audio"], 1):
+            path = scratch / f"clip-{number}.wav"
+            path.write_bytes(bytes(content))
+            paths.append(str(path))
+        return paths
+
+    def example_table(self, data, metadata: dict[str, Any]) -> dict[str, list]:
+        """A quiet clip of the model's rate and length, as WAV bytes."""
+        from seqapps_speech.synth import wav_bytes
+
+        samples = round(metadata["sample_rate"] * metadata["duration"])
+        quiet = np.random.default_rng(0).normal(0, 1e-3, samples).astype(np.float32)
+        return {"audio": [wav_bytes(quiet, metadata["sample_rate"])]}
+
     def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
         """The word and its probability (words) or the transcript (ctc) of each WAV file."""
         self.mode, self.classes, self.chars = (

@@ -11,6 +11,7 @@ on the same test windows, and says plainly whether the model beats persistence.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,7 @@ class Prepared:
             inputs, outputs = features, prices
             self.offset = 0
         self.date_column = options["date_column"]
+        self.series = series
         #: Raw target prices; model row t is raw row t + offset.
         self.raw_prices, self.raw_dates = prices, series.dates
         steps = len(inputs)
@@ -291,6 +293,32 @@ class StockTask(Task):
             "output_mean": prepared.output_scaler.mean.tolist(),
             "output_std": prepared.output_scaler.std.tolist(),
         }
+
+    def serving_columns(self, metadata: dict[str, Any]) -> dict[str, str]:
+        """A price history: the date column and each target and feature column."""
+        columns = {metadata.get("date_column", "Date"): "string"}
+        for name in dict.fromkeys(metadata["targets"] + metadata["features"]):
+            columns[name] = "double"
+        return columns
+
+    def inputs_from_table(self, table, metadata: dict[str, Any], scratch: Path) -> list[str]:
+        """The table as one CSV file in ``scratch``: predict forecasts from its last rows."""
+        missing = [name for name in self.serving_columns(metadata) if name not in table.columns]
+        if missing:
+            raise DataError(
+                "the model takes a price table; missing columns: " + ", ".join(missing)
+            )
+        path = scratch / "history.csv"
+        table[list(self.serving_columns(metadata))].to_csv(path, index=False)
+        return [str(path)]
+
+    def example_table(self, data, metadata: dict[str, Any]) -> dict[str, list]:
+        """The last rows of the training source: just enough history for one forecast."""
+        series, rows = self.prepared.series, metadata["window"] + 1
+        table = {metadata["date_column"]: [f"{d:%Y-%m-%d}" for d in series.dates[-rows:]]}
+        for name in dict.fromkeys(metadata["targets"] + metadata["features"]):
+            table[name] = [float(v) for v in series.matrix([name])[-rows:, 0]]
+        return table
 
     def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
         """For each CSV path, the next `horizon` values of each target, with dates."""

@@ -1,0 +1,151 @@
+"""The MLflow Model of a run: a pyfunc over the task's raw input, with signature and example.
+
+``mlflow.pyfunc.load_model("runs:/ID/model")``, ``mlflow models serve`` and the Model
+Registry all read it. Its predict calls the same task ``predict`` as ``seqapps predict``, so
+both give the same fields. The seqapps model folder (Keras file + metadata) travels inside
+the MLflow Model as an artifact; loading it imports exactly the modules the metadata names.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow.pyfunc
+import pandas
+
+from seqapps import models
+
+#: The artifact path of the model inside a run ("runs:/ID/model").
+MODEL_NAME = "model"
+_PARAM_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
+
+
+def call_predict(task: Any, loaded: models.LoadedModel, inputs: list[str], options: dict):
+    """The task's predict on raw inputs, with its prediction options when it declares any."""
+    if options:
+        return task.predict(loaded.model, loaded.metadata, inputs, **options)
+    return task.predict(loaded.model, loaded.metadata, inputs)
+
+
+class SeqappsModel(mlflow.pyfunc.PythonModel):
+    """Raw input in (a table with the task's columns), the rows ``seqapps predict`` prints out."""
+
+    def load_context(self, context) -> None:
+        """Load the Keras model, importing the modules of its custom objects first."""
+        self.loaded = models.load_folder(Path(context.artifacts[models.MLFLOW_ARTIFACT_KEY]))
+
+    def predict(
+        self, context, model_input: pandas.DataFrame, params: dict[str, Any] | None = None
+    ) -> pandas.DataFrame:
+        """Rows of readable fields, one table for all inputs (a tagger gives one per token)."""
+        task_cls = self.loaded.task_cls
+        task = task_cls()
+        options = {
+            key: type(default)(params[key]) if params and key in params else default
+            for key, default in task_cls.predict_options.items()
+        }
+        table = model_input if isinstance(model_input, pandas.DataFrame) else pandas.DataFrame(
+            model_input
+        )
+        with tempfile.TemporaryDirectory(prefix="seqapps-serve-") as scratch:
+            inputs = task.inputs_from_table(table, self.loaded.metadata, Path(scratch))
+            rows = call_predict(task, self.loaded, inputs, options)
+        return pandas.DataFrame(rows)
+
+
+def _requirements(task_distribution: str, modules: list[str]) -> list[str]:
+    names = {"seqapps", task_distribution, "tensorflow", "keras", "mlflow"}
+    names.update(models.distributions_of(modules))
+    pins = []
+    for name in sorted(names):
+        try:
+            pins.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue  # e.g. a plugin run from a source tree that is not installed
+    return pins
+
+
+def _signature(task: Any, example: dict[str, list] | None, output_rows, metadata):
+    import pandas
+    from mlflow.models import infer_signature
+    from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
+
+    params = ParamSchema(
+        [
+            ParamSpec(key, _PARAM_TYPES[type(default)], default)
+            for key, default in type(task).predict_options.items()
+        ]
+    )
+    columns = task.serving_columns(metadata)
+    inputs = Schema([ColSpec(kind, name) for name, kind in columns.items()])
+    if output_rows:
+        outputs = infer_signature(pandas.DataFrame(output_rows)).inputs
+    else:
+        outputs = None
+    from mlflow.models import ModelSignature
+
+    return ModelSignature(inputs=inputs, outputs=outputs, params=params or None)
+
+
+def _task_distribution(task_name: str) -> str:
+    from seqapps import plugins, registry
+
+    return plugins.select(registry.task_records(), task_name, "task").distribution
+
+
+def log(
+    tracker,
+    run_id: str,
+    folder: Path,
+    task: Any,
+    example: dict[str, list],
+    registered_name: str | None = None,
+) -> Any:
+    """Log ``folder`` as the run's MLflow Model (pyfunc flavor); register it when named."""
+    import logging
+
+    import mlflow
+    from mlflow.models import Model
+
+    loaded = models.load_folder(folder)
+    metadata = loaded.metadata
+    output_rows = None
+    if example:
+        with tempfile.TemporaryDirectory(prefix="seqapps-example-") as scratch:
+            inputs = task.inputs_from_table(pandas.DataFrame(example), metadata, Path(scratch))
+            fresh = type(task)()
+            output_rows = call_predict(fresh, loaded, inputs, dict(type(task).predict_options))
+    distribution = _task_distribution(metadata["task"])
+    # The logged model belongs to the run's experiment (MLflow would file it under the
+    # process's active experiment, which seqapps never sets).
+    experiment_id = tracker.client.get_run(run_id).info.experiment_id
+    logged = tracker.client.create_logged_model(
+        experiment_id, name=MODEL_NAME, source_run_id=run_id, model_type=f"seqapps-{task.name}"
+    )
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(tracker.uri)  # Model.log reads the process-wide store
+    quiet = logging.getLogger("mlflow")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # "validating input example ..." is not the user's news
+    try:
+        return Model.log(
+            artifact_path=None,
+            name=MODEL_NAME,
+            flavor=mlflow.pyfunc,
+            run_id=run_id,
+            model_id=logged.model_id,
+            # Model from code: the loader is this package's module, not a pickle.
+            python_model=str(Path(__file__).with_name("mlflow_model_code.py")),
+            artifacts={models.MLFLOW_ARTIFACT_KEY: str(folder)},
+            signature=_signature(task, example, output_rows, metadata),
+            input_example=pandas.DataFrame(example) if example else None,
+            pip_requirements=_requirements(distribution, metadata.get("modules", [])),
+            registered_model_name=registered_name,
+            await_registration_for=0,
+        )
+    finally:
+        quiet.setLevel(level)
+        mlflow.set_tracking_uri(previous)
