@@ -47,8 +47,10 @@ class SeqappsModel(mlflow.pyfunc.PythonModel):
             key: type(default)(params[key]) if params and key in params else default
             for key, default in task_cls.predict_options.items()
         }
-        table = model_input if isinstance(model_input, pandas.DataFrame) else pandas.DataFrame(
+        table = (
             model_input
+            if isinstance(model_input, pandas.DataFrame)
+            else pandas.DataFrame(model_input)
         )
         with tempfile.TemporaryDirectory(prefix="seqapps-serve-") as scratch:
             inputs = task.inputs_from_table(table, self.loaded.metadata, Path(scratch))
@@ -81,10 +83,7 @@ def _signature(task: Any, example: dict[str, list] | None, output_rows, metadata
     )
     columns = task.serving_columns(metadata)
     inputs = Schema([ColSpec(kind, name) for name, kind in columns.items()])
-    if output_rows:
-        outputs = infer_signature(pandas.DataFrame(output_rows)).inputs
-    else:
-        outputs = None
+    outputs = infer_signature(pandas.DataFrame(output_rows)).inputs if output_rows else None
     from mlflow.models import ModelSignature
 
     return ModelSignature(inputs=inputs, outputs=outputs, params=params or None)

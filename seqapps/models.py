@@ -42,9 +42,9 @@ class LoadedModel:
 def _walk_modules(node: Any, found: set[str]) -> None:
     if isinstance(node, dict):
         module = node.get("module")
-        if isinstance(module, str) and node.get("registered_name"):
-            if module.split(".", 1)[0] not in _KERAS_PACKAGES:
-                found.add(module)
+        custom = isinstance(module, str) and node.get("registered_name")
+        if custom and module.split(".", 1)[0] not in _KERAS_PACKAGES:
+            found.add(module)
         for value in node.values():
             _walk_modules(value, found)
     elif isinstance(node, list):

@@ -33,8 +33,7 @@ def model_source(source: str, tracking_uri: str | None) -> Iterator[Path]:
         uri = source
     else:
         raise UserInputError(
-            f"{source!r} is neither a model folder, an MLflow run id, nor a runs:/ or "
-            "models:/ URI"
+            f"{source!r} is neither a model folder, an MLflow run id, nor a runs:/ or models:/ URI"
         )
     from seqapps.tracking import Tracker
 
@@ -84,4 +83,4 @@ def predict(
     return call_predict(task, loaded, inputs, parsed), task
 
 
-__all__ = ["TrackingError", "model_source", "prediction_options", "predict"]
+__all__ = ["TrackingError", "model_source", "predict", "prediction_options"]

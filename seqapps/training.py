@@ -17,7 +17,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import seqapps
 from seqapps import callbacks as callbacks_module
@@ -33,7 +32,6 @@ from seqapps.exceptions import (
 )
 from seqapps.runtime import import_tensorflow
 from seqapps.tracking import NullTracker, Tracker, ui_command
-
 
 
 @dataclass

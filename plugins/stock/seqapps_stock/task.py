@@ -305,9 +305,7 @@ class StockTask(Task):
         """The table as one CSV file in ``scratch``: predict forecasts from its last rows."""
         missing = [name for name in self.serving_columns(metadata) if name not in table.columns]
         if missing:
-            raise DataError(
-                "the model takes a price table; missing columns: " + ", ".join(missing)
-            )
+            raise DataError("the model takes a price table; missing columns: " + ", ".join(missing))
         path = scratch / "history.csv"
         table[list(self.serving_columns(metadata))].to_csv(path, index=False)
         return [str(path)]
