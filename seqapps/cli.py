@@ -18,7 +18,7 @@ import click
 
 import seqapps
 from seqapps import config as config_module
-from seqapps import registry
+from seqapps import model_commands, registry
 from seqapps.exceptions import SeqappsError
 
 
@@ -610,16 +610,16 @@ def compare(task, experiment, parent, metric, form, output_dir, tracking_uri):
     "--tracking-uri", help="Store to browse. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]"
 )
 @click.option("--port", type=int, default=5000, show_default=True, help="Port on 127.0.0.1.")
-def ui(tracking_uri, port):
+@click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
+def ui(tracking_uri, port, workers):
     """Open the MLflow UI on the same store `seqapps run` logs to."""
-    import subprocess
-
+    from seqapps import serving
     from seqapps.tracking import resolve_tracking_uri
 
     uri = resolve_tracking_uri(tracking_uri)
+    serving.check_port_free(port)
     if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///") :]).exists():
         click.echo(f"note: {uri} does not exist yet; run `seqapps run ...` first", err=True)
-    click.echo(f"MLflow UI on http://127.0.0.1:{port} for {uri} (Ctrl-C to stop)")
     command = [
         sys.executable,
         "-m",
@@ -628,11 +628,23 @@ def ui(tracking_uri, port):
         "--backend-store-uri",
         uri,
         "--host",
-        "127.0.0.1",
+        serving.HOST,
         "--port",
         str(port),
+        "--workers",
+        str(workers),
     ]
-    sys.exit(subprocess.call(command))
+    click.echo(f"starting the MLflow UI for {uri} ...", err=True)
+
+    def announce():
+        click.echo(f"MLflow UI on http://{serving.HOST}:{port} for {uri} (Ctrl-C to stop)")
+
+    sys.exit(serving.run_server(command, f"http://{serving.HOST}:{port}/health", announce))
+
+
+cli.add_command(model_commands.evaluate)
+cli.add_command(model_commands.export)
+cli.add_command(model_commands.serve)
 
 
 def main():

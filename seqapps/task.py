@@ -196,6 +196,16 @@ class Task(abc.ABC):
         task may get no inputs at all (then it composes from scratch).
         """
 
+    def evaluate(
+        self, model: keras.Model, metadata: dict[str, Any], source: str, options: dict[str, Any]
+    ) -> Report:
+        """Score the logged (exported) model on new labelled data (``seqapps evaluate``).
+
+        ``source`` is what ``--data`` names; ``options`` are ``--set`` values as text.
+        Metrics are named as the run's test metrics, without the ``test_`` prefix.
+        """
+        raise UserInputError(f"task {self.name!r} does not support `seqapps evaluate`")
+
 
 def check_task_class(obj: Any, entry_name: str, distribution: str) -> type[Task]:
     """Make sure an entry point gave a usable Task subclass whose name matches its entry."""

@@ -486,7 +486,9 @@ def _train_and_log(
             **task.export_metadata(data),
         }
         model_dir = models.save_folder(exported, metadata, work / "model")
-        from seqapps import mlflow_model
+        from seqapps import exporting, mlflow_model
+
+        exporting.save_examples(model, test, model_dir)
 
         mlflow_model.log(
             tracker,

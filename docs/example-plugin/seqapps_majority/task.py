@@ -53,14 +53,16 @@ class MajorityTask(Task):
         return DataBundle(train, validation, test, spec, "sample", fingerprint, sizes)
 
     def build_model(self, spec, arch, config):
-        """(length, 1) steps -> the chosen encoder -> softmax over the two signs."""
+        """(length, 1) steps + their running mean -> the chosen encoder -> softmax."""
         import keras
 
         from seqapps.layers.heads import classification_head
         from seqapps.training import encoder_settings
+        from seqapps_majority.layers import RunningBalance
 
         steps = keras.Input(shape=(spec.sequence_length, spec.features), name="steps")
-        encoded = arch.build_encoder(steps, encoder_settings(config), self.arch_kind())
+        balanced = RunningBalance(name="running_balance")(steps)
+        encoded = arch.build_encoder(balanced, encoder_settings(config), self.arch_kind())
         return keras.Model(steps, classification_head(encoded, len(spec.classes)))
 
     def loss_and_metrics(self, spec):
@@ -70,6 +72,10 @@ class MajorityTask(Task):
     def export_model(self, model, data):
         """The trained model already takes the raw steps."""
         return model
+
+    def example_table(self, data, metadata):
+        """Two sequences of the trained length: the logged model's input example."""
+        return {"input": ["1 -1 1 1 -1 1 1 -1 -1 1 1 1 -1 1 -1", "-1 " * 14 + "1"]}
 
     def predict(self, model, metadata, inputs):
         """Each input is a string of +1/-1 values, e.g. "1 -1 1"."""

@@ -86,6 +86,7 @@ class MusicTask(Task):
 
     def _settings(self, options: dict[str, Any]) -> None:
         self.representation = options["representation"]
+        self.normalize_key, self.max_length = options["normalize_key"], options["max_length"]
         if self.representation not in REPRESENTATIONS:
             raise ConfigError(
                 f"--set representation={self.representation}: expected melody or roll"
@@ -262,11 +263,9 @@ class MusicTask(Task):
                 guess = p > 0.5
                 hits += int((guess & y).sum())
                 misses += int((guess ^ y).sum())
-        metrics = {
-            "nll_per_step": nll / steps,
-            "baseline_nll_per_step": self._baseline_nll(examples),
-            "steps_evaluated": float(steps),
-        }
+        metrics = {"nll_per_step": nll / steps, "steps_evaluated": float(steps)}
+        if getattr(self, "examples", None):  # the training frequencies are known
+            metrics["baseline_nll_per_step"] = self._baseline_nll(examples)
         if self.representation == "melody":
             metrics["perplexity"] = float(np.exp(nll / steps))
             metrics["accuracy"] = right / steps
@@ -366,10 +365,30 @@ class MusicTask(Task):
             "classes": [],
             "representation": self.representation,
             "steps_per_quarter": self.steps_per_quarter,
+            "normalize_key": self.normalize_key,
+            "max_length": self.max_length,
         }
         if self.representation == "melody":
             metadata["events"] = self.vocabulary.items[2:]
         return metadata
+
+    def evaluate(self, model, metadata, source, options) -> Report:
+        """Exact NLL per step, perplexity and accuracy on a folder of MIDI/MusicXML pieces."""
+        self._restore(metadata)
+        paths, description = source_files(source)
+        pieces = read_pieces(paths, self.steps_per_quarter, default_cache_dir())
+        if not pieces:
+            raise DataError(f"--data {description}: no usable pieces")
+        if metadata.get("normalize_key", True):
+            pieces = [transpose(p, shift_to_c(p.notes())) or p for p in pieces]
+        if self.representation == "melody":
+            encoded = [self._token_ids(encoding.melody_tokens(p)) for p in pieces]
+        else:
+            silent = np.zeros((1, encoding.KEYS), np.uint8)
+            encoded = [np.concatenate([silent, encoding.piano_roll(p)]) for p in pieces]
+        examples = list(self._windows(encoded, metadata.get("max_length", 256)))
+        metrics = self.evaluate_exactly(model, examples)
+        return Report(metrics=metrics, summary=[f"{len(pieces)} pieces of {description}"])
 
     def serving_columns(self, metadata: dict[str, Any]) -> dict[str, str]:
         """One prime per row (an empty prime composes from scratch)."""

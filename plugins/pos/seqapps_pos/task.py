@@ -331,18 +331,54 @@ class PosTask(Task):
             "max_word_length": self.max_word_length,
         }
 
-    def example_table(self, data, metadata: dict[str, Any]) -> dict[str, list]:
-        """One raw sentence: the logged model's input example."""
-        return {"input": ["the old man saw a dog in the park"]}
+    def evaluate(self, model, metadata, source, options) -> Report:
+        """Token, unknown-word and sentence accuracy on a tagged file (CoNLL-U or token TAB tag).
 
-    def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
-        """One row per token: sentence number, token, tag (sentences split on whitespace)."""
+        Tags the model never learned count as errors (named in the summary).
+        """
+        path = existing_file(source)
+        sentences = read_tagged(path, options.get("tag_column", self.options["tag_column"]))
+        if not sentences:
+            raise DataError(f"--data {path}: no sentences to evaluate")
+        self._restore(metadata)
+        guesses = self.tag(model, [s.tokens for s in sentences])
+        known = set(metadata["words"])
+        right = unknown = unknown_right = whole = 0
+        tokens = 0
+        for sentence, guess in zip(sentences, guesses):
+            hits = [g == t for g, t in zip(guess, sentence.tags)]
+            right, tokens, whole = right + sum(hits), tokens + len(hits), whole + all(hits)
+            for token, hit in zip(sentence.tokens, hits):
+                if self._word(token) not in known:
+                    unknown, unknown_right = unknown + 1, unknown_right + hit
+        unseen = sorted({t for s in sentences for t in s.tags} - set(metadata["classes"]))
+        summary = [f"{len(sentences)} sentences, {tokens} tokens of {path}"]
+        if unseen:
+            summary.append(f"tags {unseen} are unknown to the model and count as errors")
+        return Report(
+            metrics={
+                "token_accuracy": right / tokens,
+                "unknown_accuracy": unknown_right / unknown if unknown else 1.0,
+                "sentence_accuracy": whole / len(sentences),
+            },
+            summary=summary,
+        )
+
+    def _restore(self, metadata: dict[str, Any]) -> None:
         self.words, self.chars = Vocabulary(metadata["words"]), Vocabulary(metadata["chars"])
         self.tags, self.lowercase = metadata["classes"], metadata["lowercase"]
         self.char_features, self.max_word_length = (
             metadata["char_features"],
             metadata["max_word_length"],
         )
+
+    def example_table(self, data, metadata: dict[str, Any]) -> dict[str, list]:
+        """One raw sentence: the logged model's input example."""
+        return {"input": ["the old man saw a dog in the park"]}
+
+    def predict(self, model, metadata: dict[str, Any], inputs: list[str]) -> list[dict[str, Any]]:
+        """One row per token: sentence number, token, tag (sentences split on whitespace)."""
+        self._restore(metadata)
         sentences = [text.split() for text in inputs if text.split()]
         rows = []
         for number, (tokens, tags) in enumerate(zip(sentences, self.tag(model, sentences)), 1):

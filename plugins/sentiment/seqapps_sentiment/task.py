@@ -239,6 +239,41 @@ class SentimentTask(Task):
         outputs = model(self.vectorizer(text))
         return keras.Model(text, outputs, name="sentiment_raw_text")
 
+    def evaluate(self, model, metadata, source, options) -> Report:
+        """Accuracy, macro-F1 and a confusion matrix on a labelled CSV/TSV file.
+
+        Labels the model never learned count as errors (they are named in the summary).
+        """
+        from seqapps import plots
+
+        path = existing_file(source)
+        texts, labels = read_labelled_text(
+            path,
+            options.get("text_column", self.options["text_column"]),
+            options.get("label_column", self.options["label_column"]),
+        )
+        if not texts:
+            raise DataError(f"--data {path}: no rows to evaluate")
+        classes = list(metadata["classes"])
+        unknown = sorted(set(labels) - set(classes))
+        shown = classes + unknown
+        rows = self.predict(model, metadata, texts)
+        index = {label: i for i, label in enumerate(shown)}
+        truth = np.array([index[label] for label in labels])
+        guess = np.array([index[row["label"]] for row in rows])
+        matrix = confusion(truth, guess, len(shown))
+        summary = [f"{len(texts)} texts of {path}"]
+        if unknown:
+            count = int(sum(label in unknown for label in labels))
+            summary.append(
+                f"labels {unknown} are unknown to the model: {count} texts count as errors"
+            )
+        return Report(
+            metrics={"accuracy": float((truth == guess).mean()), "macro_f1": macro_f1(matrix)},
+            figures={"confusion_matrix": plots.confusion_matrix(matrix, shown)},
+            summary=summary,
+        )
+
     def example_table(self, data, metadata: dict[str, Any]) -> dict[str, list]:
         """Two raw texts: the logged model's input example."""
         return {"input": ["the plot was not good but the acting was great", "a wonderful film"]}

@@ -452,6 +452,47 @@ class SpeechTask(Task):
             f"to {settings.duration:g} s",
         }
 
+    def evaluate(self, model, metadata, source, options) -> Report:
+        """Words: accuracy on every clip of a ROOT/<label>/*.wav folder. CTC: CER and WER on
+        a CSV manifest (path,transcript). Labels the model never learned count as errors."""
+        from seqapps import plots
+
+        path = Path(source)
+        rate = metadata["sample_rate"]
+        if metadata["mode"] == "ctc":
+            if not (path.is_file() and path.suffix.lower() == ".csv"):
+                raise DataError(f"--data {source}: CTC models are scored on a CSV manifest")
+            utterances = [
+                u for split in sources.manifest(path, rate, 0.0, 0.0).values() for u in split
+            ]
+        else:
+            if not path.is_dir():
+                raise DataError(f"--data {source}: expected a folder of <label>/*.wav")
+            splits, _ = sources.speech_commands_folder(path, rate, 0.0, 0.0)
+            utterances = [u for split in splits.values() for u in split]
+        files = [str(u.audio) for u in utterances]
+        truth = [u.target for u in utterances]
+        rows = self.predict(model, metadata, files)
+        if metadata["mode"] == "ctc":
+            heard = [row["transcript"] for row in rows]
+            return Report(
+                metrics={
+                    "cer": error_rate(truth, heard, "char"),
+                    "wer": error_rate(truth, heard, "word"),
+                },
+                summary=[f"{len(files)} clips of {source}"],
+            )
+        shown = list(metadata["classes"]) + sorted(set(truth) - set(metadata["classes"]))
+        index = {label: i for i, label in enumerate(shown)}
+        matrix = np.zeros((len(shown), len(shown)), int)
+        for label, row in zip(truth, rows):
+            matrix[index[label], index[row["word"]]] += 1
+        return Report(
+            metrics={"accuracy": float(np.trace(matrix) / len(truth))},
+            figures={"confusion_matrix": plots.confusion_matrix(matrix, shown)},
+            summary=[f"{len(files)} clips of {source}"],
+        )
+
     def serving_columns(self, metadata: dict[str, Any]) -> dict[str, str]:
         """WAV files' bytes, one clip per row (base64 in a JSON request)."""
         return {"audio": "binary"}

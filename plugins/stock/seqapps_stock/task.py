@@ -294,6 +294,43 @@ class StockTask(Task):
             "output_std": prepared.output_scaler.std.tolist(),
         }
 
+    def evaluate(self, model, metadata, source, options) -> Report:
+        """Model vs persistence and drift at every origin of a dated price CSV (in prices)."""
+        path = existing_file(source)
+        columns = list(dict.fromkeys(metadata["targets"] + metadata["features"]))
+        series = read_series(path, metadata.get("date_column", "Date"), columns, fill="ffill")
+        window, horizon = metadata["window"], metadata["horizon"]
+        features = series.matrix(metadata["features"])
+        prices = series.matrix(metadata["targets"])
+        offset = 0
+        if metadata["transform"] == "log_return":
+            features, offset = np.diff(np.log(features), axis=0), 1
+        scaled = Scaler(np.array(metadata["input_mean"]), np.array(metadata["input_std"]))
+        inputs = scaled.transform(features).astype("float32")
+        # Model row o ends a window; its raw origin is o + offset, and it needs the horizon.
+        origins = np.arange(window - 1, len(prices) - horizon - offset)
+        if len(origins) == 0:
+            raise DataError(
+                f"--data {path}: needs at least {window + horizon + offset} rows to score "
+                f"one forecast (window {window}, horizon {horizon})"
+            )
+        windows = np.stack([inputs[o - window + 1 : o + 1] for o in origins])
+        outputs = Scaler(np.array(metadata["output_mean"]), np.array(metadata["output_std"]))
+        values = outputs.inverse(model.predict(windows, verbose=0))
+        raw_origins = origins + offset
+        if metadata["transform"] == "log_return":
+            values = prices[raw_origins][:, None, :] * np.exp(np.cumsum(values, axis=1))
+        actual = evaluation.actuals(prices, raw_origins, horizon)
+        metrics = evaluation.compare(values, actual, prices, raw_origins)
+        verdict = "beats" if metrics["rmse"] < metrics["persistence_rmse"] else "does NOT beat"
+        return Report(
+            metrics=metrics,
+            summary=[
+                f"{len(origins)} forecasts on {path}: the model {verdict} persistence "
+                f"(RMSE ratio {metrics['rmse_ratio']:.3f}, MASE {metrics['mase']:.3f})"
+            ],
+        )
+
     def serving_columns(self, metadata: dict[str, Any]) -> dict[str, str]:
         """A price history: the date column and each target and feature column."""
         columns = {metadata.get("date_column", "Date"): "string"}
