@@ -239,10 +239,14 @@ class Tracker:
 
     def download_model(self, uri: str, destination: str | Path) -> Path:
         """Fetch the MLflow Model at ``uri`` (runs:/ID/model, models:/NAME/VERSION) locally."""
+        import mlflow
         import mlflow.artifacts
 
         if uri.startswith("runs:/"):
             self.get_run(uri[len("runs:/") :].split("/", 1)[0])  # a clear "no run" first
+        previous = mlflow.get_tracking_uri()
+        # MLflow looks up a run's logged models in the process-wide store, not the one given.
+        mlflow.set_tracking_uri(self.uri)
         try:
             local = mlflow.artifacts.download_artifacts(
                 artifact_uri=uri, dst_path=str(destination), tracking_uri=self.uri
@@ -250,6 +254,8 @@ class Tracker:
         except Exception as error:  # MLflow raises several types for a missing model
             reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise TrackingError(f"{uri}: no logged model in {self.uri} ({reason})") from None
+        finally:
+            mlflow.set_tracking_uri(previous)
         return Path(local)
 
     def finish(self, run_id: str, status: str = "FINISHED") -> None:

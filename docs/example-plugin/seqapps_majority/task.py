@@ -73,6 +73,23 @@ class MajorityTask(Task):
         """The trained model already takes the raw steps."""
         return model
 
+    def evaluate(self, model, metadata, source, options):
+        """Accuracy on a text file of lines "LABEL<TAB>1 -1 1 ..." (LABEL: plus or minus)."""
+        from pathlib import Path
+
+        from seqapps.task import Report
+
+        try:
+            lines = Path(source).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise DataError(f"--data {source}: cannot read ({error.strerror})") from None
+        pairs = [line.split("\t", 1) for line in lines if line.strip()]
+        if not pairs or any(len(pair) != 2 for pair in pairs):
+            raise DataError(f"--data {source}: expected lines of LABEL<TAB>sequence")
+        rows = self.predict(model, metadata, [sequence for _, sequence in pairs])
+        right = sum(row["label"] == label for (label, _), row in zip(pairs, rows))
+        return Report(metrics={"accuracy": right / len(pairs)})
+
     def example_table(self, data, metadata):
         """Two sequences of the trained length: the logged model's input example."""
         return {"input": ["1 -1 1 1 -1 1 1 -1 -1 1 1 1 -1 1 -1", "-1 " * 14 + "1"]}

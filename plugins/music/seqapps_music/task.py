@@ -396,8 +396,9 @@ class MusicTask(Task):
 
     def example_table(self, data, metadata: dict[str, Any]) -> dict[str, list]:
         """A prime of the model's own vocabulary (melody) or none (piano roll)."""
-        if metadata["representation"] == "melody" and len(metadata.get("events", [])) >= 3:
-            return {"prime": [" ".join(metadata["events"][:3])]}
+        events = [e for e in metadata.get("events", []) if not e.startswith("<")]
+        if metadata["representation"] == "melody" and len(events) >= 3:
+            return {"prime": [" ".join(events[:3])]}
         return {"prime": [""]}
 
     def _restore(self, metadata: dict[str, Any]) -> None:

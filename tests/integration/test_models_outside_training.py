@@ -1,0 +1,340 @@
+"""Every logged model works outside the training process, in fresh processes as users run it.
+
+Models are trained by `seqapps pipeline run` (one process per task), then each is used from
+new processes only: `seqapps predict`, `mlflow.pyfunc.load_model(...).predict(...)` and
+`seqapps evaluate`, exactly as typed. Predict and pyfunc must give equal rows.
+
+CI trains the pairs in ``CI_PAIRS``: every module that registers a Keras object (core
+layers, speech features, music loss, the example plugin's layers) is loaded by at least one.
+``SEQAPPS_FULL_MATRIX=1`` trains every arch each task accepts (about 50 models, ~15 min).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("models-outside-training")]
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example-plugin"
+FULL = os.environ.get("SEQAPPS_FULL_MATRIX") == "1"
+KINDS = {
+    "sentiment": "many-to-one",
+    "speech": "many-to-one",
+    "stock": "forecasting",
+    "pos": "tagging",
+    "music": "generation",
+    "majority": "many-to-one",
+}
+CI_PAIRS = {
+    "sentiment": ["bilstm", "attention", "esn", "rbf", "transformer", "conv1d", "bow"],
+    "pos": ["bilstm"],
+    "stock": ["lstm", "gru"],
+    "music": ["lstm"],
+    "speech": ["bilstm"],
+    "majority": ["gru", "lngru"],
+}
+TINY = {"epochs": 1, "units": 8, "patience": 0}
+
+
+def _all_archs() -> dict[str, list[str]]:
+    from seqapps import registry
+
+    archs = {task: registry.archs_for_kind(kind) for task, kind in KINDS.items()}
+    archs["majority"] = [*archs["majority"], "lngru"]
+    return archs
+
+
+PAIRS = _all_archs() if FULL else CI_PAIRS
+
+
+def _write_data(root: Path) -> dict[str, Path]:
+    """Small labelled files of each task's format, written here (no network, no ~)."""
+    from seqapps_music.midi import write_midi
+    from seqapps_music.notes import Note
+    from seqapps_pos import sample as pos_sample
+    from seqapps_sentiment import sample as sentiment_sample
+    from seqapps_speech import synth
+    from seqapps_stock.sample import business_days
+
+    paths = {}
+    texts, labels = sentiment_sample.generate(60)
+    lines = ["text,label"] + [f'"{t}",{label}' for t, label in zip(texts, labels)]
+    paths["sentiment"] = root / "reviews.csv"
+    paths["sentiment"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    sentences = pos_sample.generate({"test": 20})["test"]
+    blocks = ["\n".join(f"{w}\t{t}" for w, t in zip(s.tokens, s.tags)) for s in sentences]
+    paths["pos"] = root / "tagged.tsv"
+    paths["pos"].write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
+
+    rng = np.random.default_rng(0)
+    close = 20 * np.exp(np.cumsum(rng.normal(0.0005, 0.01, 200)))
+    rows = ["Date,Open,High,Low,Close,Adj Close,Volume"]
+    for date, price in zip(business_days(__import__("datetime").datetime(2021, 3, 1), 200), close):
+        rows.append(
+            f"{date:%Y-%m-%d},{price:.4f},{price:.4f},{price:.4f},{price:.4f},{price:.4f},1000"
+        )
+    paths["stock"] = root / "prices.csv"
+    paths["stock"].write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    tunes = root / "tunes"
+    tunes.mkdir()
+    for i in range(6):
+        notes = [Note(4 * k, 4, 60 + int(rng.integers(0, 12))) for k in range(24)]
+        (tunes / f"tune{i}.mid").write_bytes(write_midi([notes], 96, 4))
+    paths["music"] = tunes
+
+    words = root / "words"
+    for word in ("ai", "ia", "ou"):
+        (words / word).mkdir(parents=True)
+        for voice in synth.speakers(10, seed=11):
+            waveform = synth.place(synth.say([word], voice, rng, 16000), 1.0, rng, 16000)
+            (words / word / f"{voice.name}_nohash_0.wav").write_bytes(
+                synth.wav_bytes(waveform, 16000)
+            )
+    paths["speech"] = words
+
+    paths["majority"] = root / "signs.tsv"
+    sequences = rng.choice(["1", "-1"], size=(20, 15))
+    paths["majority"].write_text(
+        "".join(
+            f"{'plus' if (s == '1').sum() > 7 else 'minus'}\t{' '.join(s)}\n" for s in sequences
+        ),
+        encoding="utf-8",
+    )
+    return paths
+
+
+def _training_data(task: str, paths: dict[str, Path]) -> dict:
+    return {
+        "music": {"data": str(paths["music"])},
+        "speech": {"data": str(paths["speech"])},
+        "sentiment": {"max_samples": 120},
+        "pos": {"max_samples": 60},
+        "stock": {"max_samples": 300},
+        "majority": {},
+    }[task]
+
+
+class Matrix:
+    """The trained runs and how to call seqapps and Python in fresh processes."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.uri = f"sqlite:///{root / 'mlflow.db'}"
+        self.site = root / "site"
+        self.env = {**os.environ, "PYTHONPATH": str(self.site), "MLFLOW_TRACKING_URI": self.uri}
+        self.runs: dict[tuple[str, str], str] = {}
+
+    def seqapps(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+        """`seqapps ARGS` as a user types it, in a new process."""
+        return subprocess.run(
+            [str(Path(sys.executable).with_name("seqapps")), *args],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            env=self.env,
+            timeout=timeout,
+        )
+
+    def python(self, code: str) -> subprocess.CompletedProcess:
+        """A new Python process running ``code``."""
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            env=self.env,
+            timeout=600,
+        )
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models-outside")
+    built = Matrix(root)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(built.site),
+            str(EXAMPLE),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        cwd=root,
+    )
+    built.data = _write_data(root)
+    for task, archs in PAIRS.items():
+        params = {**TINY, **_training_data(task, built.data)}
+        lines = [f"name: matrix-{task}", f"task: {task}", f"experiment: {task}", "params:"]
+        lines += [f"  {key}: {json.dumps(value)}" for key, value in params.items()]
+        lines += ["grid:", f"  arch: {json.dumps(archs)}"]
+        (root / f"{task}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        trained = built.seqapps("pipeline", "run", f"{task}.yaml", timeout=1800)
+        assert trained.returncode == 0, trained.stdout[-3000:] + trained.stderr[-3000:]
+    client = MlflowClient(built.uri)
+    for experiment in client.search_experiments():
+        for run in client.search_runs([experiment.experiment_id]):
+            if "arch" in run.data.params and run.info.status == "FINISHED":
+                built.runs[(run.data.params["task"], run.data.params["arch"])] = run.info.run_id
+    return built
+
+
+def _predict_args(task: str, data: dict[str, Path]) -> list[str]:
+    speech_clip = sorted((data["speech"] / "ou").glob("*.wav"))[0]
+    return {
+        "sentiment": ["a wonderful film", "not good at all"],
+        "pos": ["the old man saw a dog"],
+        "stock": ["--data", str(data["stock"])],
+        "music": ["--length", "8", "--seed", "3"],
+        "speech": [str(speech_clip)],
+        "majority": ["1 -1 1 1 -1 1 1 -1 -1 1 1 1 -1 1 -1"],
+    }[task]
+
+
+def _pyfunc_table(task: str, data: dict[str, Path]) -> str:
+    """Python source of the table (and params) the pyfunc model gets for the same input."""
+    speech_clip = sorted((data["speech"] / "ou").glob("*.wav"))[0]
+    return {
+        "sentiment": "pd.DataFrame({'input': ['a wonderful film', 'not good at all']}), None",
+        "pos": "pd.DataFrame({'input': ['the old man saw a dog']}), None",
+        "stock": f"pd.read_csv({str(data['stock'])!r}), None",
+        "music": "pd.DataFrame({'prime': ['']}), {'length': 8, 'seed': 3}",
+        "speech": f"pd.DataFrame({{'audio': [open({str(speech_clip)!r}, 'rb').read()]}}), None",
+        "majority": "pd.DataFrame({'input': ['1 -1 1 1 -1 1 1 -1 -1 1 1 1 -1 1 -1']}), None",
+    }[task]
+
+
+def _same_rows(predicted: list[dict], served: list[dict]) -> None:
+    assert len(predicted) == len(served)
+    for mine, theirs in zip(predicted, served):
+        for key, value in mine.items():
+            if key == "file":  # the served model reads its bytes from a scratch file
+                continue
+            if isinstance(value, float):
+                assert theirs[key] == pytest.approx(value, abs=1e-5), key
+            else:
+                assert str(theirs[key]) == str(value), key
+
+
+PAIR_IDS = [(task, arch) for task, archs in PAIRS.items() for arch in archs]
+
+
+@pytest.mark.parametrize(("task", "arch"), PAIR_IDS, ids=[f"{t}-{a}" for t, a in PAIR_IDS])
+def test_predict_and_pyfunc_in_fresh_processes_agree(matrix, task, arch):
+    run_id = matrix.runs.get((task, arch))
+    assert run_id, f"no finished run for {task}/{arch}: {sorted(matrix.runs)}"
+    predicted = matrix.seqapps("predict", run_id, *_predict_args(task, matrix.data), "--json")
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    rows = [json.loads(line) for line in predicted.stdout.splitlines() if line.startswith("{")]
+    assert rows, predicted.stdout
+    served = matrix.python(
+        "import json, mlflow, pandas as pd\n"
+        f"model = mlflow.pyfunc.load_model('runs:/{run_id}/model')\n"
+        f"table, params = {_pyfunc_table(task, matrix.data)}\n"
+        "out = model.predict(table, params=params)\n"
+        "print('ROWS=' + out.to_json(orient='records'))\n"
+    )
+    assert served.returncode == 0, served.stderr[-3000:]
+    records = json.loads(next(x for x in served.stdout.splitlines() if x.startswith("ROWS="))[5:])
+    _same_rows(rows, records)
+
+
+EVALUATED = sorted(PAIRS)
+
+
+@pytest.mark.parametrize("task", EVALUATED)
+def test_evaluate_in_a_fresh_process_logs_a_linked_run(matrix, task):
+    arch = PAIRS[task][0]
+    run_id = matrix.runs[(task, arch)]
+    evaluated = matrix.seqapps("evaluate", run_id, "--data", str(matrix.data[task]))
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    new_run = next(x.split()[1] for x in evaluated.stdout.splitlines() if x.startswith("run "))
+    client = MlflowClient(matrix.uri)
+    run = client.get_run(new_run)
+    assert run.data.tags["seqapps.evaluated_run"] == run_id
+    assert run.data.params["data"] == str(matrix.data[task])
+    metrics = {k: v for k, v in run.data.metrics.items() if k.startswith("test_")}
+    assert metrics, run.data.metrics
+    assert all(np.isfinite(v) for v in metrics.values())
+    assert "test: test_" in evaluated.stdout
+
+
+def test_evaluate_accuracy_equals_the_share_predict_gets_right(matrix):
+    run_id = matrix.runs[("sentiment", "bilstm")]
+    import csv
+
+    with matrix.data["sentiment"].open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    texts = matrix.root / "texts.txt"
+    texts.write_text("".join(r["text"] + "\n" for r in rows), encoding="utf-8")
+    predicted = matrix.seqapps("predict", run_id, "--input", str(texts), "--json")
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    labels = [json.loads(x)["label"] for x in predicted.stdout.splitlines() if x.startswith("{")]
+    expected = np.mean([guess == r["label"] for guess, r in zip(labels, rows)])
+    evaluated = matrix.seqapps("evaluate", run_id, "--data", str(matrix.data["sentiment"]))
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    new_run = next(x.split()[1] for x in evaluated.stdout.splitlines() if x.startswith("run "))
+    accuracy = MlflowClient(matrix.uri).get_run(new_run).data.metrics["test_accuracy"]
+    assert accuracy == pytest.approx(expected)
+
+
+def test_plain_keras_loads_any_model_after_one_import(matrix):
+    """`import seqapps.keras_objects` then keras.saving.load_model, in safe mode."""
+    run_ids = {pair: matrix.runs[pair] for pair in matrix.runs if pair[1] != "lngru"}
+    code = [
+        "import json, mlflow, keras",
+        "import seqapps.keras_objects",
+        "loaded = {}",
+    ]
+    for (task, arch), run_id in sorted(run_ids.items()):
+        code.append(
+            f"p = mlflow.artifacts.download_artifacts('runs:/{run_id}/model')\n"
+            "import glob\n"
+            "m = keras.saving.load_model(glob.glob(p + '/artifacts/*/model.keras')[0], "
+            "safe_mode=True)\n"
+            f"loaded['{task}/{arch}'] = m.count_params()"
+        )
+    code.append("print('LOADED=' + json.dumps(loaded))")
+    result = matrix.python("\n".join(code))
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(next(x for x in result.stdout.splitlines() if x.startswith("LOADED="))[7:])
+    assert len(loaded) == len(run_ids) and all(v > 0 for v in loaded.values())
+
+
+def test_the_run_lists_its_logged_model_and_the_model_names_its_distributions(matrix):
+    run_id = matrix.runs[("speech", PAIRS["speech"][0])]
+    client = MlflowClient(matrix.uri)
+    run = client.get_run(run_id)
+    (output,) = run.outputs.model_outputs
+    logged = client.get_logged_model(output.model_id)
+    assert logged.source_run_id == run_id and logged.name == "model"
+    assert logged.experiment_id == run.info.experiment_id
+    from seqapps.tracking import Tracker
+
+    folder = Tracker(matrix.uri).download_model(f"runs:/{run_id}/model", matrix.root / "dl")
+    requirements = (folder / "requirements.txt").read_text().split()
+    assert any(r.startswith("seqapps-speech==") for r in requirements)
+    assert any(r.startswith("seqapps==") for r in requirements)
+    from mlflow.models import Model
+
+    signature = Model.load(str(folder)).signature
+    assert signature.inputs.to_dict() == [{"name": "audio", "type": "binary", "required": True}]
+    assert {"word", "probability"} <= set(signature.outputs.input_names())
+    assert (folder / "input_example.json").is_file()
