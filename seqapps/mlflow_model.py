@@ -58,8 +58,8 @@ class SeqappsModel(mlflow.pyfunc.PythonModel):
         return pandas.DataFrame(rows)
 
 
-def _requirements(task_distribution: str, modules: list[str]) -> list[str]:
-    names = {"seqapps", task_distribution, "tensorflow", "keras", "mlflow"}
+def _requirements(task_distribution: str | None, modules: list[str]) -> list[str]:
+    names = {"seqapps", "tensorflow", "keras", "mlflow"} | {task_distribution} - {None}
     names.update(models.distributions_of(modules))
     pins = []
     for name in sorted(names):
@@ -89,10 +89,11 @@ def _signature(task: Any, example: dict[str, list] | None, output_rows, metadata
     return ModelSignature(inputs=inputs, outputs=outputs, params=params or None)
 
 
-def _task_distribution(task_name: str) -> str:
-    from seqapps import plugins, registry
+def _task_distribution(task_name: str) -> str | None:
+    from seqapps import registry
 
-    return plugins.select(registry.task_records(), task_name, "task").distribution
+    found = [r for r in registry.task_records() if r.name == task_name]
+    return found[0].distribution if len(found) == 1 else None  # e.g. a task defined in a test
 
 
 def log(
@@ -109,8 +110,10 @@ def log(
     import mlflow
     from mlflow.models import Model
 
-    loaded = models.load_folder(folder)
-    metadata = loaded.metadata
+    from seqapps.tracking import process_store
+
+    metadata = models.read_metadata(folder)
+    loaded = models.LoadedModel(models.load_keras(folder, metadata), metadata, type(task))
     output_rows = None
     if example:
         with tempfile.TemporaryDirectory(prefix="seqapps-example-") as scratch:
@@ -124,27 +127,25 @@ def log(
     logged = tracker.client.create_logged_model(
         experiment_id, name=MODEL_NAME, source_run_id=run_id, model_type=f"seqapps-{task.name}"
     )
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(tracker.uri)  # Model.log reads the process-wide store
     quiet = logging.getLogger("mlflow")
     level = quiet.level
     quiet.setLevel(logging.WARNING)  # "validating input example ..." is not the user's news
     try:
-        return Model.log(
-            artifact_path=None,
-            name=MODEL_NAME,
-            flavor=mlflow.pyfunc,
-            run_id=run_id,
-            model_id=logged.model_id,
-            # Model from code: the loader is this package's module, not a pickle.
-            python_model=str(Path(__file__).with_name("mlflow_model_code.py")),
-            artifacts={models.MLFLOW_ARTIFACT_KEY: str(folder)},
-            signature=_signature(task, example, output_rows, metadata),
-            input_example=pandas.DataFrame(example) if example else None,
-            pip_requirements=_requirements(distribution, metadata.get("modules", [])),
-            registered_model_name=registered_name,
-            await_registration_for=0,
-        )
+        with process_store(tracker.uri):  # Model.log reads the process-wide store
+            return Model.log(
+                artifact_path=None,
+                name=MODEL_NAME,
+                flavor=mlflow.pyfunc,
+                run_id=run_id,
+                model_id=logged.model_id,
+                # Model from code: the loader is this package's module, not a pickle.
+                python_model=str(Path(__file__).with_name("mlflow_model_code.py")),
+                artifacts={models.MLFLOW_ARTIFACT_KEY: str(folder)},
+                signature=_signature(task, example, output_rows, metadata),
+                input_example=pandas.DataFrame(example) if example else None,
+                pip_requirements=_requirements(distribution, metadata.get("modules", [])),
+                registered_model_name=registered_name,
+                await_registration_for=0,
+            )
     finally:
         quiet.setLevel(level)
-        mlflow.set_tracking_uri(previous)

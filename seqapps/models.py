@@ -128,13 +128,19 @@ def read_metadata(folder: Path) -> dict[str, Any]:
 
 
 def load_folder(folder: Path) -> LoadedModel:
-    """Load a seqapps model folder in any process: import its modules, then the Keras file."""
+    """Load a seqapps model folder in any process: its task, its modules, the Keras file."""
     from seqapps import registry
-    from seqapps.runtime import import_tensorflow
 
     folder = model_folder(folder)
     metadata = read_metadata(folder)
     task_cls = registry.load_task(metadata["task"])
+    return LoadedModel(load_keras(folder, metadata), metadata, task_cls)
+
+
+def load_keras(folder: Path, metadata: dict[str, Any]) -> Any:
+    """The Keras model of a folder, after importing the modules its custom objects live in."""
+    from seqapps.runtime import import_tensorflow
+
     import_tensorflow()
     import keras
 
@@ -144,5 +150,4 @@ def load_folder(folder: Path) -> LoadedModel:
         modules = custom_object_modules(folder / MODEL_FILE)
     import_modules(modules, folder)
     # compile=False: predicting needs no optimizer or loss. safe_mode stays on: no lambdas.
-    model = keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
-    return LoadedModel(model, metadata, task_cls)
+    return keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)

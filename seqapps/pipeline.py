@@ -36,7 +36,14 @@ from seqapps.exceptions import ConfigError, SeqappsError
 
 TOP_KEYS = ("name", "description", "task", "tasks", "experiment", "params", "grid", "variations")
 # Settings that identify where a run is logged, not what it trains.
-_NOT_PART_OF_IDENTITY = {"run_name", "experiment", "tracking_uri", "output_dir", "verbose"}
+_NOT_PART_OF_IDENTITY = {
+    "run_name",
+    "experiment",
+    "tracking_uri",
+    "output_dir",
+    "verbose",
+    "register_model",
+}
 
 
 @dataclass

@@ -78,6 +78,29 @@ def _store_creation_lock(tracking_uri: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def process_store(uri: str) -> Iterator[None]:
+    """Point MLflow's process-wide store at ``uri`` for a block, then restore it exactly.
+
+    Some MLflow calls (logging a model, resolving runs:/ URIs) read only the process-wide
+    store. ``mlflow.set_tracking_uri`` also exports MLFLOW_TRACKING_URI, which child
+    processes inherit, so the previous value and the variable are both put back.
+    """
+    from mlflow.tracking._tracking_service import utils
+
+    saved_variable = os.environ.get("MLFLOW_TRACKING_URI")
+    saved = utils._tracking_uri  # None unless someone set it: mlflow's own default then
+    utils.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        utils.set_tracking_uri(saved)
+        if saved_variable is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = saved_variable
+
+
 def _check_sqlite_location(tracking_uri: str) -> None:
     path_text = tracking_uri[len("sqlite:///") :]
     if not path_text or path_text == ":memory:":
@@ -239,23 +262,19 @@ class Tracker:
 
     def download_model(self, uri: str, destination: str | Path) -> Path:
         """Fetch the MLflow Model at ``uri`` (runs:/ID/model, models:/NAME/VERSION) locally."""
-        import mlflow
         import mlflow.artifacts
 
         if uri.startswith("runs:/"):
             self.get_run(uri[len("runs:/") :].split("/", 1)[0])  # a clear "no run" first
-        previous = mlflow.get_tracking_uri()
-        # MLflow looks up a run's logged models in the process-wide store, not the one given.
-        mlflow.set_tracking_uri(self.uri)
         try:
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=uri, dst_path=str(destination), tracking_uri=self.uri
-            )
+            # MLflow looks up a run's logged models in the process-wide store only.
+            with process_store(self.uri):
+                local = mlflow.artifacts.download_artifacts(
+                    artifact_uri=uri, dst_path=str(destination), tracking_uri=self.uri
+                )
         except Exception as error:  # MLflow raises several types for a missing model
             reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise TrackingError(f"{uri}: no logged model in {self.uri} ({reason})") from None
-        finally:
-            mlflow.set_tracking_uri(previous)
         return Path(local)
 
     def finish(self, run_id: str, status: str = "FINISHED") -> None:

@@ -66,7 +66,7 @@ def test_artifacts_figures_config_and_model(trained):
     uri, run_id, _, folder = trained
     client = MlflowClient(uri)
     paths = {a.path for a in client.list_artifacts(run_id)}
-    assert {"config.yaml", "figures", "model", "samples.json"} <= paths
+    assert {"config.yaml", "figures", "samples.json"} <= paths
     figures = {a.path for a in client.list_artifacts(run_id, "figures")}
     assert figures == {"figures/learning_curves.png", "figures/confusion_matrix.png"}
     local = client.download_artifacts(run_id, "", str(folder / "download"))
@@ -74,7 +74,11 @@ def test_artifacts_figures_config_and_model(trained):
 
     logged = yaml.safe_load(Path(local, "config.yaml").read_text())
     assert logged["arch"] == "bilstm" and logged["options"]["embedding_dim"] == 64
-    metadata = json.loads(Path(local, "model", "seqapps.json").read_text())
+    from seqapps.models import model_folder
+    from seqapps.tracking import Tracker
+
+    model = model_folder(Tracker(uri).download_model(f"runs:/{run_id}/model", folder / "mlmodel"))
+    metadata = json.loads(Path(model, "seqapps.json").read_text())
     assert metadata["classes"] == ["negative", "positive"] and metadata["task"] == "sentiment"
 
 
@@ -84,7 +88,10 @@ def test_logged_model_loads_and_takes_raw_strings(trained):
     import tensorflow as tf
 
     uri, run_id, _, folder = trained
-    local = MlflowClient(uri).download_artifacts(run_id, "model", str(folder / "model-check"))
+    from seqapps.models import model_folder
+    from seqapps.tracking import Tracker
+
+    local = model_folder(Tracker(uri).download_model(f"runs:/{run_id}/model", folder / "check"))
     model = keras.saving.load_model(f"{local}/model.keras")
     probabilities = model.predict(
         tf.constant([["the film was great"], ["the plot was dull"]]), verbose=0

@@ -1,7 +1,6 @@
 """`--data tfds:imdb_reviews` reads a TFDS dataset prepared locally (nothing downloaded)."""
 
 import json
-from pathlib import Path
 
 from mlflow import MlflowClient
 
@@ -63,8 +62,12 @@ def test_sentiment_trains_from_local_tfds(runner, seqapps_cli, tracking_uri, wor
         params["data.validation_size"],
         params["data.test_size"],
     ) == ("36", "4", "20")
-    metadata = client.download_artifacts(run.info.run_id, "model/seqapps.json", str(workdir / "m"))
-    assert json.loads(Path(metadata).read_text())["classes"] == ["neg", "pos"]
+    from seqapps.models import model_folder
+    from seqapps.tracking import Tracker
+
+    local = Tracker(tracking_uri).download_model(f"runs:/{run.info.run_id}/model", workdir / "m")
+    metadata = model_folder(local) / "seqapps.json"
+    assert json.loads(metadata.read_text())["classes"] == ["neg", "pos"]
 
 
 def test_other_tfds_names_are_rejected_clearly(runner, seqapps_cli, tracking_uri):
