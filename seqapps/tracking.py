@@ -176,6 +176,8 @@ class Tracker:
         """Mark an interrupted run RUNNING again (it continues) and tag why."""
         self.client.update_run(run_id, status="RUNNING")
         self.set_tags(run_id, tags)
+        if "seqapps.failure" in self.client.get_run(run_id).data.tags:
+            self.client.delete_tag(run_id, "seqapps.failure")  # it is running again
 
     def metric_steps(self, run_id: str, key: str) -> set[int]:
         """The steps at which metric ``key`` has been logged."""

@@ -9,6 +9,7 @@ is open it ends FINISHED, or FAILED/KILLED with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import seqapps
 from seqapps import callbacks as callbacks_module
-from seqapps import input_pipeline, models, registry, runstate
+from seqapps import input_pipeline, models, registry, runstate, stopping
 from seqapps.archs import EncoderSettings
 from seqapps.config import RunConfig
 from seqapps.exceptions import (
@@ -195,38 +196,41 @@ def run(
         else:
             echo(f"MLflow run {run_id} in experiment {experiment_name!r} ({tracker.uri})")
     policy = keras.mixed_precision.global_policy()
-    try:
-        if config.mixed_precision:
-            # Heads compute in float32 (dtype="float32"), so losses stay stable.
-            keras.mixed_precision.set_global_policy("mixed_float16")
-        result = _train_and_log(
-            task,
-            arch,
-            config,
-            data,
-            strategy,
-            tracker,
-            run_id,
-            experiment_id,
-            keras,
-            echo,
-            chunk,
-            resume,
-        )
-    except KeyboardInterrupt:
-        tracker.fail(run_id, "interrupted by the user (Ctrl-C)", status="KILLED")
-        raise
-    except RunInterrupted as error:
-        tracker.fail(run_id, "interrupted by the user (Ctrl-C)", status="KILLED")
-        raise error from None
-    except SeqappsError as error:
-        tracker.fail(run_id, str(error))
-        raise
-    except Exception as error:
-        tracker.fail(run_id, f"{type(error).__name__}: {error}")
-        raise TrainingError(f"run {run_id} failed: {type(error).__name__}: {error}") from error
-    finally:
-        keras.mixed_precision.set_global_policy(policy)
+    # SIGTERM and SIGHUP take the Ctrl-C path: state saved, metrics flushed, run KILLED.
+    with stopping.stop_signals_interrupt() as stop:
+        try:
+            if config.mixed_precision:
+                # Heads compute in float32 (dtype="float32"), so losses stay stable.
+                keras.mixed_precision.set_global_policy("mixed_float16")
+            result = _train_and_log(
+                task,
+                arch,
+                config,
+                data,
+                strategy,
+                tracker,
+                run_id,
+                experiment_id,
+                keras,
+                echo,
+                chunk,
+                resume,
+            )
+        except KeyboardInterrupt:
+            tracker.fail(run_id, stop.reason, status="KILLED")
+            raise
+        except RunInterrupted as error:
+            tracker.fail(run_id, stop.reason, status="KILLED")
+            error.exit_code = stop.exit_code
+            raise error from None
+        except SeqappsError as error:
+            tracker.fail(run_id, str(error))
+            raise
+        except Exception as error:
+            tracker.fail(run_id, f"{type(error).__name__}: {error}")
+            raise TrainingError(f"run {run_id} failed: {type(error).__name__}: {error}") from error
+        finally:
+            keras.mixed_precision.set_global_policy(policy)
     return result
 
 
@@ -403,6 +407,8 @@ def _train_and_log(
                     shuffle=False,  # the input pipeline already shuffles, with the run's seed
                 )
         except KeyboardInterrupt:
+            with contextlib.suppress(Exception):  # the epochs' metrics first: they are the run
+                tracker.flush()
             snapshot.save()
             raise RunInterrupted(
                 f"interrupted; run {run_id} is KILLED with its state saved after epoch "

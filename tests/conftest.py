@@ -15,8 +15,16 @@ os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_cache(tmp_path_factory):
-    """Parsed-data caches (music scores) in one temp folder for the session, never in ~."""
-    folder = tmp_path_factory.mktemp("seqapps-cache")
+    """Parsed-data caches (music scores) in one temp folder for the session, never in ~.
+
+    Parallel workers (pytest -n) share it: entries are written atomically, and the
+    chorales are parsed once instead of once per worker.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the folder all workers' temp folders live in
+    folder = base / "seqapps-cache"
+    folder.mkdir(exist_ok=True)
     previous = os.environ.get("SEQAPPS_CACHE")
     os.environ["SEQAPPS_CACHE"] = str(folder)
     yield folder

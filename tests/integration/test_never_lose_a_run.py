@@ -67,8 +67,16 @@ def test_a_nan_loss_fails_the_run_and_keeps_the_last_good_state(tracking_uri, wo
 
 
 @pytest.mark.slow
-def test_ctrl_c_marks_the_run_killed_saves_state_and_says_how_to_resume(
-    python_exe, tracking_uri, workdir
+@pytest.mark.parametrize(
+    ("stop", "code", "reason"),
+    [
+        (signal.SIGINT, 130, "interrupted by the user (Ctrl-C)"),
+        (signal.SIGTERM, 143, "stopped by SIGTERM"),  # what Slurm, Kubernetes, docker send
+    ],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_and_sigterm_mark_the_run_killed_save_state_and_say_how_to_resume(
+    python_exe, tracking_uri, workdir, stop, code, reason
 ):
     script = str(Path(python_exe).with_name("seqapps"))
     command = [script, "run", "sentiment", *TINY, "--epochs", "30", "--checkpoint-interval", "1e9"]
@@ -82,16 +90,20 @@ def test_ctrl_c_marks_the_run_killed_saves_state_and_says_how_to_resume(
     for line in process.stdout:  # per-epoch lines (stdout is not a terminal)
         if "val_loss" in line:
             break
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err[-2000:]
+    assert process.returncode == code, err[-2000:]
     (run,) = runs_in(tracking_uri)
     run_id = run.info.run_id
     assert run.info.status == "KILLED"
+    assert run.data.tags["seqapps.failure"] == reason
     assert f"Resume with: seqapps run sentiment --resume {run_id}" in err
     assert "Traceback" not in err
     state = json.loads(Path(run.data.tags["seqapps.state_dir"], "state.json").read_text())
     assert state["epoch"] >= 1
+    # Every epoch the saved state covers has its metrics in the store (buffer flushed).
+    history = MlflowClient(tracking_uri).get_metric_history(run_id, "val_loss")
+    assert sorted(m.step for m in history) == list(range(1, state["epoch"] + 1))
 
     resumed = subprocess.run(  # "last": the newest interrupted sentiment run
         [script, "run", "sentiment", "--resume", "last", "-q", "--tracking-uri", tracking_uri],
@@ -103,6 +115,7 @@ def test_ctrl_c_marks_the_run_killed_saves_state_and_says_how_to_resume(
     assert f"resuming run {run_id}" in resumed.stdout
     after = MlflowClient(tracking_uri).get_run(run_id)
     assert after.info.status == "FINISHED" and after.data.metrics["epochs_trained"] == 30
+    assert "seqapps.failure" not in after.data.tags  # a finished run carries no stale reason
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ from seqapps.archs import Arch
 
 LNGRU = Arch(
     name="lngru",
-    summary="Example plugin: GRU followed by layer normalization",
+    summary="Example plugin: GRU followed by RMS normalization (a custom layer)",
     kinds=("many-to-one", "tagging", "forecasting", "generation"),
     factory="seqapps_majority.layers:lngru",  # imported only when a run uses it
 )
