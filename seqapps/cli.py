@@ -379,13 +379,14 @@ def predict(
     as_json,
     output,
 ):
-    """Predict with the model of MLflow run MODEL (a run id) or a model folder.
+    """Predict with MODEL: a run id, runs:/ID/model, models:/NAME/VERSION or a model folder.
 
     \b
     Examples:
       seqapps predict 3f2c...e9 "not good at all" "a wonderful film"
       seqapps predict 3f2c...e9 --data prices.csv      # stock: next `horizon` days
       seqapps predict 3f2c...e9 --prime "C4 E4 G4" --length 64 --out song.mid   # music
+      seqapps predict models:/sentiment/2 "a wonderful film"   # from the Model Registry
     """
     texts = list(inputs) + list(data_files) + ([prime] if prime is not None else [])
     if input_file is not None:

@@ -468,33 +468,22 @@ def test_seqapps_serve_answers_like_predict_and_stops_cleanly(matrix):
 
 
 def test_mlflow_models_serve_answers_like_predict(matrix):
-    port = _free_port()
-    run_id = matrix.runs[("sentiment", "bilstm")]
-    command = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "models",
-        "serve",
-        "-m",
-        f"runs:/{run_id}/model",
-        "--env-manager",
-        "local",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
     env_path = str(Path(sys.executable).parent) + os.pathsep + matrix.env.get("PATH", "")
     matrix.env["PATH"] = env_path  # uvicorn from this environment, as an activated venv has
-    process, _ = _start(matrix, command, "Uvicorn running")
-    try:
-        _same_rows(_predicted(matrix, "sentiment", "bilstm"), _invoke(port, SENTIMENT_TABLE))
-    finally:
-        os.killpg(process.pid, 15)  # mlflow's CLI and its uvicorn worker
-        process.wait(timeout=60)
+    for task, table in (("sentiment", SENTIMENT_TABLE), ("speech", _speech_table(matrix))):
+        port = _free_port()
+        run_id = matrix.runs[(task, "bilstm")]
+        command = [
+            *(sys.executable, "-m", "mlflow", "models", "serve", "-m", f"runs:/{run_id}/model"),
+            *("--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)),
+            *("--workers", "1"),
+        ]
+        process, _ = _start(matrix, command, "Uvicorn running")
+        try:
+            _same_rows(_predicted(matrix, task, "bilstm"), _invoke(port, table))
+        finally:
+            os.killpg(process.pid, 15)  # mlflow's CLI and its uvicorn worker
+            process.wait(timeout=60)
 
 
 EXPORTS = [
