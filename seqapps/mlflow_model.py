@@ -70,9 +70,8 @@ def _requirements(task_distribution: str | None, modules: list[str]) -> list[str
     return pins
 
 
-def _signature(task: Any, example: dict[str, list] | None, output_rows, metadata):
-    import pandas
-    from mlflow.models import infer_signature
+def _signature(task: Any, output_rows, metadata):
+    from mlflow.models import ModelSignature, infer_signature
     from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
     params = ParamSchema(
@@ -84,8 +83,6 @@ def _signature(task: Any, example: dict[str, list] | None, output_rows, metadata
     columns = task.serving_columns(metadata)
     inputs = Schema([ColSpec(kind, name) for name, kind in columns.items()])
     outputs = infer_signature(pandas.DataFrame(output_rows)).inputs if output_rows else None
-    from mlflow.models import ModelSignature
-
     return ModelSignature(inputs=inputs, outputs=outputs, params=params or None)
 
 
@@ -141,7 +138,7 @@ def log(
                 # Model from code: the loader is this package's module, not a pickle.
                 python_model=str(Path(__file__).with_name("mlflow_model_code.py")),
                 artifacts={models.MLFLOW_ARTIFACT_KEY: str(folder)},
-                signature=_signature(task, example, output_rows, metadata),
+                signature=_signature(task, output_rows, metadata),
                 input_example=pandas.DataFrame(example) if example else None,
                 pip_requirements=_requirements(distribution, metadata.get("modules", [])),
                 registered_model_name=registered_name,

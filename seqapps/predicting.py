@@ -11,10 +11,21 @@ from typing import Any
 
 from seqapps import models
 from seqapps.config import coerce_option
-from seqapps.exceptions import TrackingError, UserInputError
+from seqapps.exceptions import UserInputError
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _MODEL_URI = re.compile(r"^(runs|models):/.+")
+
+
+def model_uri(source: str) -> str:
+    """The MLflow model URI of a run id, or ``source`` itself if it is a runs:/ or models:/ URI."""
+    if _RUN_ID.match(source):
+        return f"runs:/{source}/model"
+    if _MODEL_URI.match(source):
+        return source
+    raise UserInputError(
+        f"{source!r} is neither a model folder, an MLflow run id, nor a runs:/ or models:/ URI"
+    )
 
 
 @contextlib.contextmanager
@@ -27,14 +38,7 @@ def model_source(source: str, tracking_uri: str | None) -> Iterator[Path]:
     if path.exists():
         yield models.model_folder(path)
         return
-    if _RUN_ID.match(source):
-        uri = f"runs:/{source}/model"
-    elif _MODEL_URI.match(source):
-        uri = source
-    else:
-        raise UserInputError(
-            f"{source!r} is neither a model folder, an MLflow run id, nor a runs:/ or models:/ URI"
-        )
+    uri = model_uri(source)
     from seqapps.tracking import Tracker
 
     tracker = Tracker(tracking_uri)
@@ -68,19 +72,15 @@ def predict(
     ``options`` are the task's prediction options as given on the command line (text).
     Returns (rows, task): the task knows how to write its rows out.
     """
+    from seqapps import registry
     from seqapps.mlflow_model import call_predict
 
     with model_source(source, tracking_uri) as folder:
         metadata = models.read_metadata(folder)
-        from seqapps import registry
-
         task_cls = registry.load_task(metadata["task"])
         parsed = prediction_options(task_cls, options or {})
         if not inputs and task_cls.kind != "generate":
             raise UserInputError("give inputs as arguments or with --input FILE")
-        loaded = models.load_folder(folder)
+        loaded = models.LoadedModel(models.load_keras(folder, metadata), metadata, task_cls)
     task = task_cls()
     return call_predict(task, loaded, inputs, parsed), task
-
-
-__all__ = ["TrackingError", "model_source", "predict", "prediction_options"]

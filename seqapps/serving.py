@@ -106,16 +106,9 @@ def model_uri(source: str) -> str:
     """An MLflow model URI for a run id, a runs:/ or models:/ URI, or a local folder."""
     from pathlib import Path
 
-    from seqapps.predicting import _MODEL_URI, _RUN_ID
+    from seqapps import predicting
 
-    if _RUN_ID.match(source):
-        return f"runs:/{source}/model"
-    if _MODEL_URI.match(source):
-        return source
     path = Path(source).expanduser()
     if (path / "MLmodel").is_file():
         return str(path.resolve())
-    raise UserInputError(
-        f"{source!r} is neither an MLflow run id, a runs:/ or models:/ URI, nor a folder "
-        "holding an MLmodel"
-    )
+    return predicting.model_uri(source)

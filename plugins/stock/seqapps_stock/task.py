@@ -297,16 +297,8 @@ class StockTask(Task):
     def evaluate(self, model, metadata, source, options) -> Report:
         """Model vs persistence and drift at every origin of a dated price CSV (in prices)."""
         path = existing_file(source)
-        columns = list(dict.fromkeys(metadata["targets"] + metadata["features"]))
-        series = read_series(path, metadata.get("date_column", "Date"), columns, fill="ffill")
         window, horizon = metadata["window"], metadata["horizon"]
-        features = series.matrix(metadata["features"])
-        prices = series.matrix(metadata["targets"])
-        offset = 0
-        if metadata["transform"] == "log_return":
-            features, offset = np.diff(np.log(features), axis=0), 1
-        scaled = Scaler(np.array(metadata["input_mean"]), np.array(metadata["input_std"]))
-        inputs = scaled.transform(features).astype("float32")
+        _, inputs, prices, offset = _model_rows(metadata, path)
         # Model row o ends a window; its raw origin is o + offset, and it needs the horizon.
         origins = np.arange(window - 1, len(prices) - horizon - offset)
         if len(origins) == 0:
@@ -315,8 +307,7 @@ class StockTask(Task):
                 f"one forecast (window {window}, horizon {horizon})"
             )
         windows = np.stack([inputs[o - window + 1 : o + 1] for o in origins])
-        outputs = Scaler(np.array(metadata["output_mean"]), np.array(metadata["output_std"]))
-        values = outputs.inverse(model.predict(windows, verbose=0))
+        values = _output_scaler(metadata).inverse(model.predict(windows, verbose=0))
         raw_origins = origins + offset
         if metadata["transform"] == "log_return":
             values = prices[raw_origins][:, None, :] * np.exp(np.cumsum(values, axis=1))
@@ -363,21 +354,33 @@ class StockTask(Task):
         return rows
 
 
-def _forecast_file(model, metadata, path_text: str) -> list[dict[str, Any]]:
-    path = existing_file(path_text)
+def _model_rows(metadata, path):
+    """(series, scaled model input rows, raw target prices, offset) of a dated price CSV.
+
+    With log returns, model row t is the change into raw row t + 1 (offset 1).
+    """
     columns = list(dict.fromkeys(metadata["targets"] + metadata["features"]))
     series = read_series(path, metadata.get("date_column", "Date"), columns, fill="ffill")
-    window, horizon = metadata["window"], metadata["horizon"]
     features = series.matrix(metadata["features"])
     prices = series.matrix(metadata["targets"])
+    offset = 0
     if metadata["transform"] == "log_return":
-        features = np.diff(np.log(features), axis=0)
-    if len(features) < window:
+        features, offset = np.diff(np.log(features), axis=0), 1
+    scaler = Scaler(np.array(metadata["input_mean"]), np.array(metadata["input_std"]))
+    return series, scaler.transform(features).astype("float32"), prices, offset
+
+
+def _output_scaler(metadata) -> Scaler:
+    return Scaler(np.array(metadata["output_mean"]), np.array(metadata["output_std"]))
+
+
+def _forecast_file(model, metadata, path_text: str) -> list[dict[str, Any]]:
+    path = existing_file(path_text)
+    window, horizon = metadata["window"], metadata["horizon"]
+    series, inputs, prices, _ = _model_rows(metadata, path)
+    if len(inputs) < window:
         raise UserInputError(f"{path}: needs at least {window + 1} rows of history")
-    inputs = Scaler(np.array(metadata["input_mean"]), np.array(metadata["input_std"]))
-    outputs = Scaler(np.array(metadata["output_mean"]), np.array(metadata["output_std"]))
-    scaled = model.predict(inputs.transform(features[-window:])[None].astype("float32"), verbose=0)
-    values = outputs.inverse(scaled[0])
+    values = _output_scaler(metadata).inverse(model.predict(inputs[-window:][None], verbose=0)[0])
     if metadata["transform"] == "log_return":
         values = prices[-1] * np.exp(np.cumsum(values, axis=0))
     dates = sample.business_days(series.dates[-1] + dt.timedelta(days=1), horizon)
