@@ -372,7 +372,7 @@ def main(quick, only, task_names, json_path):
         )
     repeats, epochs = (2, 4) if quick else (5, 8)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from seqapps.runtime import import_tensorflow
+    from seqapps.tensorflow_import import import_tensorflow
 
     import_tensorflow()
     results: dict = {"machine": machine(), "quick": quick}

@@ -15,10 +15,15 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seqapps.task import ARCH_KINDS
+from seqapps.options import Option
 
+if TYPE_CHECKING:
+    from seqapps.config import RunConfig
+
+#: The input/output shapes an architecture can serve; each task kind needs one of them.
+ARCH_KINDS = ("many-to-one", "tagging", "forecasting", "generation", "sequence-to-sequence")
 MANY_TO_ONE, TAGGING, FORECASTING, GENERATION, SEQ2SEQ = ARCH_KINDS
 #: Kinds whose encoder returns one vector per sequence (the others return one per step).
 VECTOR_KINDS = frozenset({MANY_TO_ONE, FORECASTING})
@@ -46,7 +51,27 @@ class EncoderSettings:
 
     def option(self, arch: Arch, key: str) -> Any:
         """An arch option's value: the run's setting, else the arch's default."""
-        return self.options.get(key, arch.options[key])
+        return self.options.get(key, arch.options[key].default)
+
+    @classmethod
+    def from_config(cls, config: RunConfig, stateful: bool = False) -> EncoderSettings:
+        """The arch-level settings of a run config (``stateful`` for truncated BPTT)."""
+        return cls(
+            stateful=stateful,
+            units=config.units,
+            layers=config.layers,
+            dropout=config.dropout,
+            recurrent_dropout=config.recurrent_dropout,
+            l1=config.l1,
+            l2=config.l2,
+            seed=config.seed,
+            options=config.options,
+        )
+
+
+def encoder_settings(config: RunConfig, stateful: bool = False) -> EncoderSettings:
+    """The arch-level settings of a run config (``stateful`` for truncated BPTT)."""
+    return EncoderSettings.from_config(config, stateful)
 
 
 @dataclass(frozen=True)
@@ -62,9 +87,8 @@ class Arch:
     masks: bool = True
     #: True when it can carry state across batches (truncated BPTT over chunks).
     stateful: bool = False
-    #: Options settable with --set key=value, with defaults (typed by the default).
-    options: Mapping[str, Any] = field(default_factory=dict)
-    option_help: Mapping[str, str] = field(default_factory=dict)
+    #: Options settable with --set key=value (see seqapps.options.Option).
+    options: Mapping[str, Option] = field(default_factory=dict)
 
     def __post_init__(self):
         unknown = [kind for kind in self.kinds if kind not in ARCH_KINDS]
@@ -151,18 +175,13 @@ ESN = Arch(
     "seqapps.layers.reservoir:esn",
     stateful=True,
     options={
-        "reservoir_size": 0,
-        "spectral_radius": 0.9,
-        "sparsity": 0.9,
-        "leak_rate": 0.5,
-        "input_scaling": 1.0,
-    },
-    option_help={
-        "reservoir_size": "reservoir units; 0 = --units",
-        "spectral_radius": "largest absolute eigenvalue of the reservoir (memory length)",
-        "sparsity": "share of zero reservoir connections, in [0, 1)",
-        "leak_rate": "share of the new state mixed in per step, in (0, 1]",
-        "input_scaling": "input weights drawn from U(-s, s)",
+        "reservoir_size": Option(0, "reservoir units; 0 = --units"),
+        "spectral_radius": Option(
+            0.9, "largest absolute eigenvalue of the reservoir (memory length)"
+        ),
+        "sparsity": Option(0.9, "share of zero reservoir connections, in [0, 1)"),
+        "leak_rate": Option(0.5, "share of the new state mixed in per step, in (0, 1]"),
+        "input_scaling": Option(1.0, "input weights drawn from U(-s, s)"),
     },
 )
 ATTENTION = Arch(
@@ -178,16 +197,22 @@ SEQ2SEQ_ARCH = Arch(
     (SEQ2SEQ,),
     "seqapps.layers.seq2seq:seq2seq",
     fused_gpu_kernel=True,
-    options={"attention": "luong"},
-    option_help={"attention": "luong (dot product) or bahdanau (additive)"},
+    options={
+        "attention": Option(
+            "luong", "luong (dot product) or bahdanau (additive)", ("luong", "bahdanau")
+        )
+    },
 )
 RBF = Arch(
     "rbf",
     "Radial basis function network over the pooled sequence (non-recurrent baseline)",
     (MANY_TO_ONE, FORECASTING),
     "seqapps.layers.rbf:rbf",
-    options={"rbf_pooling": "mean"},
-    option_help={"rbf_pooling": "mean (masked mean over time) or flatten (fixed windows)"},
+    options={
+        "rbf_pooling": Option(
+            "mean", "mean (masked mean over time) or flatten (fixed windows)", ("mean", "flatten")
+        )
+    },
 )
 CONV1D = Arch(
     "conv1d",
@@ -195,14 +220,12 @@ CONV1D = Arch(
     _SEQUENCE_KINDS,
     "seqapps.layers.convolution:conv1d",
     masks=False,
-    options={"kernel_size": 3},
-    option_help={"kernel_size": "steps each convolution sees"},
+    options={"kernel_size": Option(3, "steps each convolution sees")},
 )
 TRANSFORMER = Arch(
     "transformer",
     "Baseline: small Transformer encoder, sinusoidal positions (causal for generation)",
     _SEQUENCE_KINDS,
     "seqapps.layers.transformer:transformer",
-    options={"heads": 4},
-    option_help={"heads": "attention heads (key size = units / heads)"},
+    options={"heads": Option(4, "attention heads (key size = units / heads)")},
 )

@@ -17,8 +17,9 @@ from pathlib import Path
 import click
 
 import seqapps
+from seqapps import cli_options, model_commands, registry
 from seqapps import config as config_module
-from seqapps import model_commands, registry
+from seqapps.distribute import STRATEGIES
 from seqapps.exceptions import SeqappsError
 
 
@@ -151,10 +152,7 @@ def cli():
 )
 @click.option("--max-samples", type=int, help="Use at most this many examples (quick trials).")
 @click.option("--experiment", help="MLflow experiment name. [default: the task name]")
-@click.option(
-    "--tracking-uri",
-    help="MLflow tracking URI. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]",
-)
+@cli_options.tracking_uri()
 @click.option("--run-name", help="MLflow run name. [default: generated]")
 @click.option(
     "--register-model",
@@ -168,7 +166,7 @@ def cli():
 )
 @click.option(
     "--strategy",
-    type=click.Choice(["auto", "default", "one-device", "mirrored", "multi-worker"]),
+    type=click.Choice(STRATEGIES),
     help="tf.distribute strategy (auto: several GPUs mirrored, one GPU one-device, "
     "else default). [default: auto]",
 )
@@ -207,12 +205,8 @@ def cli():
     help="Continue an interrupted run (an id, or 'last' for the newest one of TASK) from its "
     "saved state, in the same MLflow run and with its logged settings.",
 )
-@click.option(
-    "--set",
-    "set_pairs",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Task or arch option (repeatable; see `seqapps tasks -v`, `seqapps archs -v`).",
+@cli_options.set_pairs(
+    "Task or arch option (repeatable; see `seqapps tasks -v`, `seqapps archs -v`)."
 )
 @click.option(
     "--config",
@@ -234,14 +228,23 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, **flags):
     """
     task_cls = registry.load_task(task)
     if resume_run_id:
-        resolved, resume_run_id = _resumed_config(
-            task_cls, resume_run_id, config_file, set_pairs, quiet, flags
+        from seqapps import resuming
+
+        lookup = ("tracking_uri", "experiment") if resume_run_id == "last" else ("tracking_uri",)
+        typed = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None]
+        typed = [flag for flag in typed if flag[2:].replace("-", "_") not in lookup]
+        typed += ["--config"] * bool(config_file) + ["--set"] * bool(set_pairs)
+        resolved, resume_run_id = resuming.resumed_config(
+            task_cls,
+            resume_run_id,
+            typed,
+            flags.get("tracking_uri"),
+            flags.get("experiment"),
+            click.echo,
         )
     else:
         file_values = config_module.read_config_file(config_file) if config_file else {}
         set_values = config_module.parse_set_pairs(set_pairs)
-        if quiet:
-            flags["verbose"] = 0
         resolved = config_module.resolve(
             task_cls,
             flags,
@@ -250,76 +253,13 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, **flags):
             config_file or "",
             load_arch=registry.load_arch,
         )
+    if quiet:
+        resolved.verbose = 0
     from seqapps import training
 
     result = training.run(task_cls, resolved, echo=click.echo, resume_run_id=resume_run_id)
     for line in result.summary:
         click.echo(line)
-
-
-def _resumed_config(task_cls, run_id, config_file, set_pairs, quiet, flags):
-    """The logged config of run ``run_id`` ("last": the newest interrupted run of the task),
-    and that run's id: a resumed run keeps its settings."""
-    from seqapps.exceptions import ConfigError
-    from seqapps.tracking import Tracker
-
-    lookup = ("tracking_uri", "experiment") if run_id == "last" else ("tracking_uri",)
-    given = [name for name, value in flags.items() if value is not None and name not in lookup]
-    if given or config_file or set_pairs:
-        first = "--" + given[0].replace("_", "-") if given else "--config/--set"
-        raise ConfigError(
-            f"--resume {run_id} continues the run with its logged settings; leave out {first}"
-        )
-    tracker = Tracker(flags.get("tracking_uri"))
-    if run_id == "last":
-        run_id = _last_interrupted_run(tracker, task_cls.name, flags.get("experiment"))
-        click.echo(f"resuming run {run_id}, the last interrupted {task_cls.name} run")
-    run = tracker.get_run(run_id)
-    if run.data.tags.get("task") != task_cls.name:
-        raise ConfigError(
-            f"--resume {run_id}: that run is of task {run.data.tags.get('task')!r}, "
-            f"not {task_cls.name!r}"
-        )
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="seqapps-resume-") as scratch:
-        path = tracker.client.download_artifacts(run_id, "config.yaml", scratch)
-        values = config_module.read_config_file(path)
-    values["tracking_uri"] = tracker.uri
-    if quiet:
-        values["verbose"] = 0
-    options = values.pop("options", None) or {}
-    config = config_module.resolve(
-        task_cls, {}, values, options, "the run's config.yaml", load_arch=registry.load_arch
-    )
-    return config, run_id
-
-
-def _last_interrupted_run(tracker, task_name: str, experiment: str | None) -> str:
-    """The newest run of ``task_name`` that did not finish and has saved state.
-
-    A RUNNING run counts: a killed process cannot mark its run, so do not resume while the
-    run may still be alive elsewhere.
-    """
-    from seqapps.exceptions import ConfigError
-
-    name = experiment or task_name
-    found = tracker.client.get_experiment_by_name(name)
-    runs = []
-    if found is not None:
-        runs = tracker.client.search_runs(
-            [found.experiment_id],
-            filter_string=f"tags.task = '{task_name}' and attributes.status != 'FINISHED'",
-            order_by=["attributes.start_time DESC"],
-            max_results=50,
-        )
-    for run in runs:
-        state = Path(run.data.tags.get("seqapps.state_dir", "")) / "state.json"
-        if run.data.tags.get("seqapps.state_dir") and state.is_file():
-            return run.info.run_id
-    raise ConfigError(
-        f"--resume last: no interrupted {task_name} run with saved state in experiment {name!r}"
-    )
 
 
 @cli.command()
@@ -331,10 +271,7 @@ def _last_interrupted_run(tracker, task_name: str, experiment: str | None) -> st
     type=click.File("r", encoding="utf-8"),
     help="Read inputs from a file, one per line ('-' for stdin).",
 )
-@click.option(
-    "--tracking-uri",
-    help="MLflow tracking URI holding the run. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]",
-)
+@cli_options.tracking_uri("MLflow tracking URI holding the run.")
 @click.option(
     "--data",
     "data_files",
@@ -350,13 +287,7 @@ def _last_interrupted_run(tracker, task_name: str, experiment: str | None) -> st
     help="Generation: sampling temperature (0 = most likely, 1 = as learned). [default: 1.0]",
 )
 @click.option("--seed", type=int, help="Generation: seed of the sampler. [default: 0]")
-@click.option(
-    "--set",
-    "set_pairs",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A prediction option of the task (see `seqapps tasks -v`); repeatable.",
-)
+@cli_options.set_pairs("A prediction option of the task (see `seqapps tasks -v`); repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
 @click.option(
     "--output",
@@ -403,13 +334,7 @@ def predict(
         else:
             click.echo("\t".join(_cell(value) for value in row.values()))
     if output:
-        writer = getattr(task, "write_predictions", None)
-        if writer is not None:
-            writer(rows, Path(output))
-        else:
-            Path(output).write_text(
-                "".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8"
-            )
+        task.write_predictions(rows, Path(output))
         click.echo(f"wrote {output}", err=True)
 
 
@@ -439,12 +364,10 @@ def tasks(verbose):
         click.echo(f"{pad}{kind}, default arch {task.default_arch}, from {origin}")
         click.echo(f"{pad}data: {', '.join(task.data_sources)}")
         if verbose:
-            for key, default in task.options.items():
-                help_text = task.option_help.get(key, "")
-                click.echo(f"{pad}--set {key}={default}  {help_text}".rstrip())
-            for key, default in task.predict_options.items():
-                help_text = task.predict_option_help.get(key, "")
-                click.echo(f"{pad}predict --set {key}={default}  {help_text}".rstrip())
+            for key, option in task.options.items():
+                click.echo(f"{pad}{option.shown(key)}")
+            for key, option in task.predict_options.items():
+                click.echo(f"{pad}predict {option.shown(key)}")
 
 
 @cli.command()
@@ -467,8 +390,8 @@ def archs(verbose):
             pad = " " * (width + 2)
             if not arch.masks:
                 click.echo(f"{pad}ignores padding masks: padded steps can change its output")
-            for key, default in arch.options.items():
-                click.echo(f"{pad}--set {key}={default}  {arch.option_help.get(key, '')}".rstrip())
+            for key, option in arch.options.items():
+                click.echo(f"{pad}{option.shown(key)}")
 
 
 @cli.group()
@@ -478,18 +401,9 @@ def pipeline():
 
 @pipeline.command("run")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--set",
-    "set_pairs",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Setting or task/arch option applied to every run (wins over the file).",
-)
+@cli_options.set_pairs("Setting or task/arch option applied to every run (wins over the file).")
 @click.option("--dry-run", is_flag=True, help="List the runs without training anything.")
-@click.option(
-    "--tracking-uri",
-    help="MLflow tracking URI. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]",
-)
+@cli_options.tracking_uri()
 def pipeline_run(file, set_pairs, dry_run, tracking_uri):
     """Train every combination in FILE as child runs of one MLflow parent run.
 
@@ -502,39 +416,29 @@ def pipeline_run(file, set_pairs, dry_run, tracking_uri):
       seqapps pipeline run pipelines/smoke.yaml --dry-run
       seqapps pipeline run pipelines/sentiment-archs.yaml --set epochs=2
     """
-    from seqapps import pipeline as pipeline_module
+    from seqapps import sweeps
 
     pairs = config_module.parse_set_pairs(set_pairs)
     overrides = {key: _yaml_scalar(value) for key, value in pairs.items()}
-    loaded = pipeline_module.load(file, overrides)
+    loaded = sweeps.load(file, overrides)
     total = len(loaded.children)
     if dry_run:
         click.echo(f"pipeline {loaded.name}: {total} runs in experiment {loaded.experiment!r}")
         for index, child in enumerate(loaded.children, 1):
             click.echo(f"[{index}/{total}] {child.label}")
         return
-    parent_id, outcomes = pipeline_module.run(loaded, tracking_uri, echo=click.echo)
+    parent_id, outcomes = sweeps.run(loaded, tracking_uri, echo=click.echo)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("FINISHED", "SKIPPED", "FAILED")}
     click.echo(
         f"pipeline {loaded.name}: {counts['FINISHED']} finished, {counts['SKIPPED']} skipped, "
         f"{counts['FAILED']} failed (parent run {parent_id})"
     )
-    from seqapps import compare as compare_module
+    from seqapps.compare import log_pipeline_leaderboards
     from seqapps.tracking import Tracker, ui_command
 
     tracker = Tracker(tracking_uri)
-    runs = compare_module.fetch_runs(tracker.client, parent=parent_id)
     tasks = list(dict.fromkeys(child.task for child in loaded.children))
-    for task in tasks:
-        try:
-            board = compare_module.build(runs, task=task)
-        except SeqappsError:
-            continue  # nothing of this task finished: no leaderboard to show
-        if len(tasks) > 1:
-            click.echo(f"{task}:")
-        click.echo(compare_module.render(board))
-        for name, figure in compare_module.figures(board, tracker.client).items():
-            tracker.log_figure(parent_id, figure, f"compare/{task}-{name}.png")
+    log_pipeline_leaderboards(tracker, parent_id, tasks, click.echo)
     click.echo(f"view: {ui_command(tracker.uri)}")
     if counts["FAILED"]:
         sys.exit(1)
@@ -570,10 +474,7 @@ def _yaml_scalar(text: str):
     type=click.Path(file_okay=False),
     help="Save leaderboard.png and learning_curves.png here.",
 )
-@click.option(
-    "--tracking-uri",
-    help="MLflow tracking URI. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]",
-)
+@cli_options.tracking_uri()
 def compare(task, experiment, parent, metric, form, output_dir, tracking_uri):
     """Leaderboard of finished runs: mean ± std over seeds, the params that differ, run ids.
 
@@ -607,9 +508,7 @@ def compare(task, experiment, parent, metric, form, output_dir, tracking_uri):
 
 
 @cli.command()
-@click.option(
-    "--tracking-uri", help="Store to browse. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]"
-)
+@cli_options.tracking_uri("Store to browse.")
 @click.option("--port", type=int, default=5000, show_default=True, help="Port on 127.0.0.1.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
 def ui(tracking_uri, port, workers):

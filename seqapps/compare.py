@@ -182,3 +182,21 @@ def figures(board: Board, client) -> dict[str, Any]:
         history = client.get_metric_history(entry.run_ids[0], "val_loss")
         curves[label] = [m.value for m in sorted(history, key=lambda m: m.step)]
     return {"leaderboard": bars, "learning_curves": plots.overlay_curves(curves, "validation loss")}
+
+
+def log_pipeline_leaderboards(tracker, parent_id: str, tasks: list[str], echo) -> None:
+    """After a pipeline: each task's leaderboard of its children, shown and logged (with
+    its figures) to the parent run, so the MLflow UI shows who won."""
+    from seqapps.exceptions import SeqappsError
+
+    runs = fetch_runs(tracker.client, parent=parent_id)
+    for task in tasks:
+        try:
+            board = build(runs, task=task)
+        except SeqappsError:
+            continue  # nothing of this task finished: no leaderboard to show
+        if len(tasks) > 1:
+            echo(f"{task}:")
+        echo(render(board))
+        for name, figure in figures(board, tracker.client).items():
+            tracker.log_figure(parent_id, figure, f"compare/{task}-{name}.png")

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seqapps.distribute import STRATEGIES
 from seqapps.exceptions import ConfigError
+from seqapps.options import parse_all, parse_bool
 
 
 @dataclass
@@ -133,50 +135,16 @@ def parse_set_pairs(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     return result
 
 
-def coerce_option(task_name: str, key: str, value: Any, default: Any) -> Any:
-    """Convert an option value to the type of its default, or explain what was expected."""
-    if default is None or value is None:
-        return value
-    expected = type(default)
-    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
-        return value
-    text = str(value).strip()
-    try:
-        if expected is bool:
-            lowered = text.lower()
-            if lowered in ("true", "yes", "1", "on"):
-                return True
-            if lowered in ("false", "no", "0", "off"):
-                return False
-            raise ValueError
-        if expected is int:
-            return int(text)
-        if expected is float:
-            return float(text)
-    except ValueError:
-        raise ConfigError(
-            f"task {task_name!r} option {key!r}: expected {expected.__name__}, got {value!r}"
-        ) from None
-    return text
-
-
 def resolve_options(task_cls, given: dict[str, Any], arch=None) -> dict[str, Any]:
-    """Task options, then the arch's options, with defaults filled in.
+    """Task options, then the arch's options, parsed and checked, with defaults filled in.
 
     An unknown key is an error listing every key the task and the arch accept. A key both
     declare goes to the task (arch option names are chosen to avoid that).
     """
     known = dict(arch.options) if arch is not None else {}
     known.update(task_cls.options)
-    for key in given:
-        if key not in known:
-            allowed = ", ".join(sorted(known)) or "(none)"
-            owner = f"task {task_cls.name!r}" + (f" and arch {arch.name!r}" if arch else "")
-            raise ConfigError(f"--set {key}: {owner} have no such option; allowed: {allowed}")
-    return {
-        key: coerce_option(task_cls.name, key, given.get(key, default), default)
-        for key, default in known.items()
-    }
+    owner = f"task {task_cls.name!r}" + (f" and arch {arch.name!r}" if arch else "")
+    return parse_all(known, given, owner)
 
 
 _TYPES = {
@@ -202,24 +170,13 @@ _TYPES = {
 }
 
 
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    lowered = str(value).strip().lower()
-    if lowered in ("true", "yes", "1", "on"):
-        return True
-    if lowered in ("false", "no", "0", "off"):
-        return False
-    raise ValueError(value)
-
-
 def _coerce_field(name: str, value: Any, source: str) -> Any:
     wanted = _TYPES.get(name)
     if value is None or wanted is None:
         return None if value is None else (str(value) if name not in ("options",) else value)
     try:
         if wanted is bool:
-            return _as_bool(value)
+            return value if isinstance(value, bool) else parse_bool(value)
         if isinstance(value, bool):
             raise ValueError
         return wanted(value)
@@ -245,11 +202,7 @@ def _check_ranges(config: RunConfig) -> None:
         ("verbose", config.verbose in (0, 1, 2), "0, 1 or 2"),
         ("steps_per_execution", config.steps_per_execution >= 1, "at least 1"),
         ("checkpoint_interval", config.checkpoint_interval >= 0, "0 (every epoch) or more"),
-        (
-            "strategy",
-            config.strategy in ("auto", "default", "one-device", "mirrored", "multi-worker"),
-            "auto, default, one-device, mirrored or multi-worker",
-        ),
+        ("strategy", config.strategy in STRATEGIES, ", ".join(STRATEGIES)),
     ]
     for name, ok, expected in rules:
         if not ok:

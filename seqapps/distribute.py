@@ -59,7 +59,7 @@ def request_devices(devices_text: str | None) -> None:
     wanted = [index for kind, index in parse_devices(devices_text) if kind == "CPU"]
     if not wanted:
         return
-    from seqapps.runtime import import_tensorflow
+    from seqapps.tensorflow_import import import_tensorflow
 
     tf = import_tensorflow()
     (cpu, *_) = tf.config.list_physical_devices("CPU")
@@ -139,7 +139,7 @@ def multi_worker(devices_text: str | None = None) -> StrategyInfo:
     collective communication can only be configured at start-up."""
     workers, index, chief = cluster_role()
     request_devices(devices_text)
-    from seqapps.runtime import import_tensorflow
+    from seqapps.tensorflow_import import import_tensorflow
 
     tf = import_tensorflow()
     strategy = tf.distribute.MultiWorkerMirroredStrategy()

@@ -57,6 +57,16 @@ class TrackingError(UserInputError):
     """The MLflow tracking store cannot be reached or used."""
 
 
+class StoreLostError(SeqappsError):
+    """The tracking store went away during a run (longer than MLflow retries): exit code 75.
+
+    Not the user's mistake (2) nor a training failure (1): the state is saved and the run
+    can be resumed once the store is back, so schedulers may retry (75 is EX_TEMPFAIL).
+    """
+
+    exit_code = 75
+
+
 class TrainingError(SeqappsError):
     """Training failed after it started (the run is marked FAILED)."""
 

@@ -19,7 +19,7 @@ GROUP = "seqapps.keras_objects"
 
 def register_all() -> list[str]:
     """Import every module registered in the group; returns their names."""
-    from seqapps.runtime import import_tensorflow
+    from seqapps.tensorflow_import import import_tensorflow
 
     import_tensorflow()  # first, so its start-up chatter is filtered
     imported = []

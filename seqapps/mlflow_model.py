@@ -17,6 +17,7 @@ import mlflow.pyfunc
 import pandas
 
 from seqapps import models
+from seqapps.options import defaults, parse_all
 
 #: The artifact path of the model inside a run ("runs:/ID/model").
 MODEL_NAME = "model"
@@ -43,10 +44,10 @@ class SeqappsModel(mlflow.pyfunc.PythonModel):
         """Rows of readable fields, one table for all inputs (a tagger gives one per token)."""
         task_cls = self.loaded.task_cls
         task = task_cls()
-        options = {
-            key: type(default)(params[key]) if params and key in params else default
-            for key, default in task_cls.predict_options.items()
+        given = {
+            key: value for key, value in (params or {}).items() if key in task_cls.predict_options
         }
+        options = parse_all(task_cls.predict_options, given, f"task {task_cls.name!r}")
         table = (
             model_input
             if isinstance(model_input, pandas.DataFrame)
@@ -76,8 +77,8 @@ def _signature(task: Any, output_rows, metadata):
 
     params = ParamSchema(
         [
-            ParamSpec(key, _PARAM_TYPES[type(default)], default)
-            for key, default in type(task).predict_options.items()
+            ParamSpec(key, _PARAM_TYPES[option.type], option.default)
+            for key, option in type(task).predict_options.items()
         ]
     )
     columns = task.serving_columns(metadata)
@@ -116,7 +117,7 @@ def log(
         with tempfile.TemporaryDirectory(prefix="seqapps-example-") as scratch:
             inputs = task.inputs_from_table(pandas.DataFrame(example), metadata, Path(scratch))
             fresh = type(task)()
-            output_rows = call_predict(fresh, loaded, inputs, dict(type(task).predict_options))
+            output_rows = call_predict(fresh, loaded, inputs, defaults(type(task).predict_options))
     distribution = _task_distribution(metadata["task"])
     # The logged model belongs to the run's experiment (MLflow would file it under the
     # process's active experiment, which seqapps never sets).

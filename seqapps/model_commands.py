@@ -12,24 +12,17 @@ from pathlib import Path
 
 import click
 
+from seqapps import cli_options
 from seqapps import config as config_module
 from seqapps.exceptions import UserInputError
-
-_TRACKING_HELP = "MLflow store. [default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db]"
 
 
 @click.command()
 @click.argument("model")
 @click.option("--data", required=True, help="New labelled data in a format the task reads.")
-@click.option(
-    "--set",
-    "set_pairs",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Reading options, e.g. text_column=review (as for `seqapps run`).",
-)
+@cli_options.set_pairs("Reading options, e.g. text_column=review (as for `seqapps run`).")
 @click.option("--experiment", help="Experiment of the new run. [default: the task name]")
-@click.option("--tracking-uri", help=_TRACKING_HELP)
+@cli_options.tracking_uri("MLflow store.")
 def evaluate(model, data, set_pairs, experiment, tracking_uri):
     """Score MODEL on new labelled data with its task's metrics; log it as a new run.
 
@@ -59,7 +52,7 @@ def evaluate(model, data, set_pairs, experiment, tracking_uri):
     "split off and written beside the model.",
 )
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New folder to write.")
-@click.option("--tracking-uri", help=_TRACKING_HELP)
+@cli_options.tracking_uri("MLflow store.")
 def export(model, form, out, tracking_uri):
     """Export MODEL to SavedModel, TFLite or ONNX; reload it and compare outputs with Keras.
 
@@ -93,7 +86,7 @@ def export(model, form, out, tracking_uri):
 @click.argument("model")
 @click.option("--port", type=int, default=5001, show_default=True, help="Port on 127.0.0.1.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
-@click.option("--tracking-uri", help=_TRACKING_HELP)
+@cli_options.tracking_uri("MLflow store.")
 def serve(model, port, workers, tracking_uri):
     """Serve MODEL with MLflow's scoring server on 127.0.0.1 (POST /invocations).
 

@@ -139,7 +139,7 @@ def load_folder(folder: Path) -> LoadedModel:
 
 def load_keras(folder: Path, metadata: dict[str, Any]) -> Any:
     """The Keras model of a folder, after importing the modules its custom objects live in."""
-    from seqapps.runtime import import_tensorflow
+    from seqapps.tensorflow_import import import_tensorflow
 
     import_tensorflow()
     import keras

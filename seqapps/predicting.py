@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from seqapps import models
-from seqapps.config import coerce_option
 from seqapps.exceptions import UserInputError
+from seqapps.options import parse_all
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _MODEL_URI = re.compile(r"^(runs|models):/.+")
@@ -48,17 +48,7 @@ def model_source(source: str, tracking_uri: str | None) -> Iterator[Path]:
 
 def prediction_options(task_cls, given: dict[str, str]) -> dict[str, Any]:
     """The task's prediction options from text values; an unknown key lists the known ones."""
-    known = task_cls.predict_options
-    for key in given:
-        if key not in known:
-            accepted = ", ".join(sorted(known)) or "none"
-            raise UserInputError(
-                f"task {task_cls.name!r} has no prediction option {key!r} (it takes: {accepted})"
-            )
-    return {
-        key: coerce_option(task_cls.name, key, given.get(key, default), default)
-        for key, default in known.items()
-    }
+    return parse_all(task_cls.predict_options, given, f"predictions of task {task_cls.name!r}")
 
 
 def predict(

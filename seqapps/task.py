@@ -3,15 +3,34 @@
 A task describes its data and its model head; the core owns the loop, the strategy and the
 tracking. Importing this module does not import TensorFlow, so a task module that imports
 TensorFlow only inside its methods can be listed by ``seqapps tasks`` in a fraction of a second.
+
+Call order and instance lifecycle
+---------------------------------
+``seqapps run`` makes ONE instance per run and calls, in this order::
+
+    arch_kind(config) -> truncated_bptt(config) -> load_data(config)
+    -> batch / augment (building the input pipeline) -> build_model -> loss_and_metrics
+    -> (fit) -> report(model, data, config) -> export_model(model, data)
+    -> export_metadata(data) -> example_table(data, metadata)
+
+so what ``load_data`` learns (a vocabulary, a scaler, the raw test texts) may be kept on
+``self`` and read by ``report``, ``export_model``, ``export_metadata`` and ``example_table``
+of the same run. Everything ``predict``, ``evaluate``, ``inputs_from_table`` and
+``write_predictions`` need must go into ``export_metadata``: they run on a FRESH instance
+(``seqapps predict``, ``evaluate``, ``serve``, the logged MLflow Model), in another process,
+that has seen no ``load_data``. Class attributes describe the task without importing
+TensorFlow.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from seqapps.exceptions import PluginLoadError, UserInputError
+from seqapps.options import Option
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -23,11 +42,11 @@ if TYPE_CHECKING:
     from seqapps.archs import Arch
     from seqapps.config import RunConfig
 
-#: What a task does with a sequence (DESIGN.md "the task contract").
+#: What a task does with a sequence; each kind needs one arch kind (seqapps.archs.ARCH_KINDS).
 TASK_KINDS = ("classify", "tag", "forecast", "generate", "transcribe")
 
-#: The input/output shapes an architecture can serve; each task kind needs one of them.
-ARCH_KINDS = ("many-to-one", "tagging", "forecasting", "generation", "sequence-to-sequence")
+#: The three splits every task provides, in this order.
+SPLITS = ("train", "validation", "test")
 
 ARCH_KIND_FOR_TASK_KIND = {
     "classify": "many-to-one",
@@ -61,6 +80,25 @@ class DataBundle:
     fingerprint: str
     sizes: dict[str, int]
 
+    @classmethod
+    def from_splits(
+        cls,
+        datasets: Mapping[str, tf.data.Dataset],
+        spec: Spec,
+        source: str,
+        fingerprint: str,
+        sizes: Mapping[str, int],
+    ) -> DataBundle:
+        """A bundle from {"train": ..., "validation": ..., "test": ...} and their sizes.
+
+        ``sizes`` holds each split's example count under the split's name, plus any other
+        counts worth logging (e.g. ``test_tokens``); every one becomes a ``data.*`` param.
+        """
+        missing = [split for split in SPLITS if split not in datasets or split not in sizes]
+        if missing:
+            raise ValueError(f"DataBundle.from_splits: no {missing[0]} split or size")
+        return cls(*(datasets[split] for split in SPLITS), spec, source, fingerprint, dict(sizes))
+
 
 @dataclass
 class Report:
@@ -90,24 +128,26 @@ class Task(abc.ABC):
     default_arch: ClassVar[str]
     #: Human-readable forms accepted by --data, e.g. ("sample", "PATH.csv", "tfds:imdb_reviews").
     data_sources: ClassVar[tuple[str, ...]] = ("sample",)
-    #: Task options settable with --set key=value, with their defaults (the type is taken
-    #: from the default; a default of None accepts any string).
-    options: ClassVar[dict[str, Any]] = {}
-    #: One line of help per option, shown by ``seqapps tasks --verbose``.
-    option_help: ClassVar[dict[str, str]] = {}
+    #: Task options settable with --set key=value: ``Option(default, help, choices)``. The
+    #: core parses and checks them; the task reads typed values from ``config.options``.
+    options: ClassVar[dict[str, Option]] = {}
     #: Overrides of RunConfig defaults that suit this task (e.g. {"epochs": 15}).
     defaults: ClassVar[dict[str, Any]] = {}
     #: Test metrics shown in the CLI summary (all are logged); empty = every test metric.
     headline_metrics: ClassVar[tuple[str, ...]] = ()
     #: Options of ``seqapps predict`` (``--set key=value``; generation tasks also get
-    #: --length, --temperature and --seed), with defaults that give their types. A task
-    #: that declares any receives them as keyword arguments of ``predict``.
-    predict_options: ClassVar[dict[str, Any]] = {}
-    predict_option_help: ClassVar[dict[str, str]] = {}
+    #: --length, --temperature and --seed), as ``Option``s. A task that declares any
+    #: receives them, parsed, as keyword arguments of ``predict``.
+    predict_options: ClassVar[dict[str, Option]] = {}
 
     @classmethod
-    def arch_kind(cls) -> str:
-        """The architecture kind this task needs (see ARCH_KINDS)."""
+    def arch_kind(cls, config: RunConfig | None = None) -> str:
+        """The architecture kind a run needs (seqapps.archs.ARCH_KINDS).
+
+        Without ``config``, the kind of the task's default mode (what ``seqapps tasks``
+        shows); a task whose options change the model's shape (e.g. a CTC mode) overrides
+        this to answer for ``config``.
+        """
         return ARCH_KIND_FOR_TASK_KIND[cls.kind]
 
     @abc.abstractmethod
@@ -195,6 +235,16 @@ class Task(abc.ABC):
         A task with ``predict_options`` takes them as extra keyword arguments. A generation
         task may get no inputs at all (then it composes from scratch).
         """
+
+    def write_predictions(self, rows: list[dict[str, Any]], path: Path) -> None:
+        """Write ``predict``'s rows to ``path`` (``seqapps predict --output``).
+
+        The default writes one JSON object per line; a task overrides it for its own file
+        formats (CoNLL-U, MIDI, ...), choosing by the file's suffix.
+        """
+        import json
+
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
     def evaluate(
         self, model: keras.Model, metadata: dict[str, Any], source: str, options: dict[str, Any]

@@ -31,6 +31,11 @@ def resolve_tracking_uri(explicit: str | None) -> str:
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+def epoch_metric_name(key: str) -> str:
+    """MLflow name of a Keras log key: train_loss, val_loss, train_accuracy, ..."""
+    return key if key.startswith("val_") else f"train_{key}"
+
+
 def ui_command(tracking_uri: str) -> str:
     """How to see this store in the MLflow UI: a server's address, or the command for a file."""
     if tracking_uri.startswith(("http://", "https://")):

@@ -71,7 +71,7 @@ def load_tfds(name: str, data_dir: str | None, splits: list[str]):
 
     Returns (datasets, info). A missing dataset with no network is a clear DataError.
     """
-    from seqapps.runtime import import_tensorflow
+    from seqapps.tensorflow_import import import_tensorflow
 
     import_tensorflow()
     import tensorflow_datasets as tfds

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sized
+from typing import TypeVar
+
 import numpy as np
 
 from seqapps.exceptions import DataError
+
+T = TypeVar("T")
 
 
 def split_indices(
@@ -66,3 +71,47 @@ def split_groups(
     assigned.update({g: "validation" for g in distinct[n_test : n_test + n_validation]})
     assigned.update({g: "train" for g in distinct[n_test + n_validation :]})
     return assigned
+
+
+def check_not_empty(splits: dict[str, Sized], source: str) -> None:
+    """Fail naming the first empty split and what to change."""
+    for split, items in splits.items():
+        if not len(items):
+            raise DataError(
+                f"--data {source}: the {split} split is empty; use more data or change "
+                "validation_fraction/test_fraction"
+            )
+
+
+def check_labels_seen(
+    train: Iterable[str], others: dict[str, Iterable[str]], source: str, noun: str = "labels"
+) -> None:
+    """Fail when a validation or test split holds a label the training split never shows."""
+    known = set(train)
+    for split, labels in others.items():
+        unseen = sorted(set(labels) - known)
+        if unseen:
+            raise DataError(
+                f"--data {source}: {noun} {unseen} occur in the {split} split but never in "
+                f"training; use more training data or merge those {noun}"
+            )
+
+
+def cap_splits(splits: dict[str, T], max_samples: int | None, seed: int) -> dict[str, T]:
+    """What ``--max-samples N`` means for every task: N examples of each split.
+
+    The N are drawn at random with the run's seed and kept in their original order, after
+    the data is split, so a capped run sees the same kinds of example as a full one and no
+    example changes split. ``splits`` maps split names to lists or arrays of examples.
+    """
+    if not max_samples:
+        return splits
+    capped = {}
+    for number, (split, items) in enumerate(splits.items()):
+        if len(items) <= max_samples:
+            capped[split] = items
+            continue
+        rng = np.random.default_rng([seed, number])
+        keep = np.sort(rng.choice(len(items), max_samples, replace=False))
+        capped[split] = items[keep] if isinstance(items, np.ndarray) else [items[i] for i in keep]
+    return capped

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from seqapps import registry
-from seqapps.archs import EncoderSettings
-from seqapps.task import ARCH_KINDS
+from seqapps.archs import ARCH_KINDS, EncoderSettings
 
 MANY_TO_ONE, TAGGING, FORECASTING, GENERATION, SEQ2SEQ = ARCH_KINDS
 ARCHS = {row.obj.name: row.obj for row in registry.list_archs() if row.obj is not None}

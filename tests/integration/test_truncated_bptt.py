@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from seqapps import callbacks, registry, training
 from seqapps import config as config_module
-from seqapps.data.chunking import parallel_streams
-from seqapps.exceptions import ConfigError
-from seqapps.task import DataBundle, Spec, Task
+from seqapps import registry, run_setup, training
+from seqapps.api import ConfigError, DataBundle, Spec, Task, encoder_settings, parallel_streams
 
 CHUNK = 20
 
@@ -48,8 +46,8 @@ class WaveTask(Task):
         import keras
 
         inputs = keras.Input(batch_shape=(config.batch_size, CHUNK, 1))
-        settings = training.encoder_settings(config, stateful=True)
-        encoded = arch.build_encoder(inputs, settings, self.arch_kind())
+        settings = encoder_settings(config, stateful=True)
+        encoded = arch.build_encoder(inputs, settings, self.arch_kind(config))
         return keras.Model(inputs, keras.layers.Dense(1)(encoded))
 
     def loss_and_metrics(self, spec):
@@ -80,7 +78,7 @@ def test_stateful_training_over_chunks(tracking_uri):
 
 
 def test_state_is_carried_across_batches_and_reset():
-    import keras
+    from seqapps import callbacks
 
     arch = registry.load_arch("lstm")
     task = WaveTask()
@@ -90,7 +88,7 @@ def test_state_is_carried_across_batches_and_reset():
     first = model.predict_on_batch(chunk)
     carried = model.predict_on_batch(chunk)
     assert not np.allclose(first, carried)  # the second call starts from the first's state
-    callback = callbacks.reset_state_callback(keras)
+    callback = callbacks.ResetRecurrentState()
     callback.set_model(model)
     callback.on_epoch_begin(0)
     np.testing.assert_allclose(model.predict_on_batch(chunk), first, rtol=1e-5, atol=1e-6)
@@ -100,4 +98,4 @@ def test_arch_that_cannot_carry_state_is_a_usage_error():
     with pytest.raises(
         ConfigError, match=r"--arch transformer: cannot carry state .* archs that can: .*lstm"
     ):
-        training.check_arch(WaveTask, "transformer", stateful=True)
+        run_setup.check_arch(WaveTask, resolve(arch="transformer"), stateful=True)

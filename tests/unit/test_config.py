@@ -38,7 +38,7 @@ def test_unknown_set_key_lists_task_options():
 
 
 def test_option_with_wrong_type_names_it():
-    with pytest.raises(ConfigError, match="option 'max_tokens': expected int, got 'many'"):
+    with pytest.raises(ConfigError, match="--set max_tokens=many: task 'sentiment': expected int"):
         config.resolve(SentimentTask, {}, set_values={"max_tokens": "many"})
 
 

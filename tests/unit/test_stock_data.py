@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from seqapps.data.timeseries import Series
+from seqapps.options import defaults
 from seqapps_stock import evaluation
 from seqapps_stock.sample import business_days
 from seqapps_stock.task import Prepared, StockTask
@@ -52,7 +53,7 @@ def series(length=300, seed=0):
     return Series(dates, {"Close": close, "Volume": volume}, "test")
 
 
-OPTIONS = {**StockTask.options, "window": 10, "horizon": 3, "features": "Close,Volume"}
+OPTIONS = {**defaults(StockTask.options), "window": 10, "horizon": 3, "features": "Close,Volume"}
 
 
 @pytest.mark.parametrize("transform", ["log_return", "price"])

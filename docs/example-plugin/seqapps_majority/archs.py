@@ -1,6 +1,6 @@
 """Example third-party architecture: described here without importing Keras."""
 
-from seqapps.archs import Arch
+from seqapps.api import Arch
 
 LNGRU = Arch(
     name="lngru",

@@ -7,7 +7,7 @@ this module with every model that uses them, and imports it before loading.
 
 import keras
 
-from seqapps.archs import EncoderSettings, returns_sequences
+from seqapps.api import EncoderSettings, returns_sequences
 
 
 @keras.saving.register_keras_serializable(package="seqapps_majority")

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqapps.data.sources import fingerprint_rows
-from seqapps.exceptions import DataError
-from seqapps.runtime import import_tensorflow
-from seqapps.task import DataBundle, Spec, Task
+from seqapps.api import (
+    SPLITS,
+    DataBundle,
+    DataError,
+    Option,
+    Spec,
+    Task,
+    cap_splits,
+    fingerprint_rows,
+    import_tensorflow,
+)
 
 CLASSES = ["minus", "plus"]
 
@@ -24,10 +31,9 @@ class MajorityTask(Task):
     kind = "classify"
     default_arch = "gru"
     data_sources = ("sample",)
-    options = {"length": 15, "examples": 600}
-    option_help = {
-        "length": "steps per sequence (odd, so there is no tie)",
-        "examples": "sample size",
+    options = {
+        "length": Option(15, "steps per sequence (odd, so there is no tie)"),
+        "examples": Option(600, "sample size"),
     }
     defaults = {"epochs": 5, "units": 16}
 
@@ -41,28 +47,29 @@ class MajorityTask(Task):
         rng = np.random.default_rng(7)
         steps = rng.choice([-1.0, 1.0], size=(count, length, 1)).astype("float32")
         labels = (steps.sum(axis=(1, 2)) > 0).astype("int32")
-        tf = import_tensorflow()
         cut1, cut2 = int(count * 0.7), int(count * 0.85)
-        parts = [(0, cut1), (cut1, cut2), (cut2, count)]
-        train, validation, test = (
-            tf.data.Dataset.from_tensor_slices((steps[a:b], labels[a:b])) for a, b in parts
-        )
-        sizes = {"train": cut1, "validation": cut2 - cut1, "test": count - cut2}
+        splits = dict(zip(SPLITS, np.split(np.arange(count), [cut1, cut2])))
+        splits = cap_splits(splits, config.max_samples, config.seed)  # what --max-samples means
+        tf = import_tensorflow()
+        datasets = {
+            split: tf.data.Dataset.from_tensor_slices((steps[rows], labels[rows]))
+            for split, rows in splits.items()
+        }
+        sizes = {split: len(rows) for split, rows in splits.items()}
         spec = Spec(classes=CLASSES, sequence_length=length, features=1)
         fingerprint = fingerprint_rows(zip(labels.tolist(), steps.sum(axis=(1, 2)).tolist()))
-        return DataBundle(train, validation, test, spec, "sample", fingerprint, sizes)
+        return DataBundle.from_splits(datasets, spec, "sample", fingerprint, sizes)
 
     def build_model(self, spec, arch, config):
         """(length, 1) steps + their running mean -> the chosen encoder -> softmax."""
         import keras
 
-        from seqapps.layers.heads import classification_head
-        from seqapps.training import encoder_settings
+        from seqapps.api import classification_head, encoder_settings
         from seqapps_majority.layers import RunningBalance
 
         steps = keras.Input(shape=(spec.sequence_length, spec.features), name="steps")
         balanced = RunningBalance(name="running_balance")(steps)
-        encoded = arch.build_encoder(balanced, encoder_settings(config), self.arch_kind())
+        encoded = arch.build_encoder(balanced, encoder_settings(config), self.arch_kind(config))
         return keras.Model(steps, classification_head(encoded, len(spec.classes)))
 
     def loss_and_metrics(self, spec):
@@ -77,7 +84,7 @@ class MajorityTask(Task):
         """Accuracy on a text file of lines "LABEL<TAB>1 -1 1 ..." (LABEL: plus or minus)."""
         from pathlib import Path
 
-        from seqapps.task import Report
+        from seqapps.api import Report
 
         try:
             lines = Path(source).read_text(encoding="utf-8").splitlines()

@@ -9,7 +9,7 @@ from seqapps_music.notes import LOWEST, pitch_name
 
 def piano_roll_figure(roll: np.ndarray, steps_per_quarter: int, title: str):
     """Keys over time (quarter notes on the x axis), cropped to the keys that sound."""
-    from seqapps import plots  # selects the non-interactive backend
+    from seqapps.api import plots
 
     plt = plots.plt
     active = np.flatnonzero(np.asarray(roll).any(axis=0))

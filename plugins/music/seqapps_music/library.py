@@ -13,7 +13,7 @@ import os
 import warnings
 from pathlib import Path
 
-from seqapps.exceptions import DataError, DataWarning
+from seqapps.api import DataError, DataWarning
 from seqapps_music.midi import MidiError, read_midi
 from seqapps_music.notes import Note, Piece
 from seqapps_music.scores import ScoreError, corpus_paths, read_score

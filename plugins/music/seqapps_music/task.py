@@ -16,18 +16,29 @@ from typing import Any
 
 import numpy as np
 
-from seqapps.data.sources import fingerprint_rows
-from seqapps.data.splits import split_groups
-from seqapps.data.tagging import PAD, UNKNOWN, Vocabulary
-from seqapps.exceptions import ConfigError, DataError, UserInputError
-from seqapps.runtime import import_tensorflow
-from seqapps.task import DataBundle, Report, Spec, Task
+from seqapps.api import (
+    PAD,
+    SPLITS,
+    UNKNOWN,
+    ConfigError,
+    DataBundle,
+    DataError,
+    Option,
+    Report,
+    Spec,
+    Task,
+    UserInputError,
+    Vocabulary,
+    cap_splits,
+    fingerprint_rows,
+    import_tensorflow,
+    split_groups,
+)
 from seqapps_music import encoding
 from seqapps_music.library import default_cache_dir, read_pieces, source_files
 from seqapps_music.midi import TICKS_PER_QUARTER, write_midi
 from seqapps_music.notes import shift_to_c, transpose
 
-SPLITS = ("train", "validation", "test")
 REPRESENTATIONS = ("melody", "roll")
 START, END = "<start>", "<end>"
 
@@ -44,29 +55,26 @@ class MusicTask(Task):
         "FOLDER of MIDI (.mid, .midi) and MusicXML (.xml, .musicxml, .mxl) files",
     )
     options = {
-        "representation": "melody",
-        "steps_per_quarter": 4,
-        "normalize_key": True,
-        "transpose": 0,
-        "max_length": 256,
-        "embedding_dim": 64,
-        "validation_fraction": 0.1,
-        "test_fraction": 0.1,
-        "sample_length": 64,
-        "sample_temperature": 1.0,
-    }
-    option_help = {
-        "representation": "melody (event tokens of the top voice) or roll (88-key piano roll)",
-        "steps_per_quarter": "grid steps per quarter note (4 = sixteenths; the published "
-        "chorale figures use 1)",
-        "normalize_key": "transpose every piece to C major / A minor (estimated key)",
-        "transpose": "augment training pieces with copies moved by 1..N semitones up and down",
-        "max_length": "steps per training sequence; longer pieces are cut into parts",
-        "embedding_dim": "size of the event embedding (melody)",
-        "validation_fraction": "share of pieces for validation",
-        "test_fraction": "share of pieces for testing",
-        "sample_length": "events (melody) or steps (roll) of the sample logged with the run",
-        "sample_temperature": "temperature of the logged sample",
+        "representation": Option(
+            "melody",
+            "melody (event tokens of the top voice) or roll (88-key piano roll)",
+            ("melody", "roll"),
+        ),
+        "steps_per_quarter": Option(
+            4, "grid steps per quarter note (4 = sixteenths; the published chorale figures use 1)"
+        ),
+        "normalize_key": Option(True, "transpose every piece to C major / A minor (estimated key)"),
+        "transpose": Option(
+            0, "augment training pieces with copies moved by 1..N semitones up and down"
+        ),
+        "max_length": Option(256, "steps per training sequence; longer pieces are cut into parts"),
+        "embedding_dim": Option(64, "size of the event embedding (melody)"),
+        "validation_fraction": Option(0.1, "share of pieces for validation"),
+        "test_fraction": Option(0.1, "share of pieces for testing"),
+        "sample_length": Option(
+            64, "events (melody) or steps (roll) of the sample logged with the run"
+        ),
+        "sample_temperature": Option(1.0, "temperature of the logged sample"),
     }
     defaults = {"data": "music21:bach", "epochs": 30, "batch_size": 16, "learning_rate": 3e-3}
     headline_metrics = (
@@ -75,11 +83,12 @@ class MusicTask(Task):
         "test_accuracy",
         "test_frame_accuracy",
     )
-    predict_options = {"length": 64, "temperature": 1.0, "seed": 0}
-    predict_option_help = {
-        "length": "events (melody) or steps (roll) to generate after the prime",
-        "temperature": "1 = the model's distribution, lower = safer, higher = wilder, 0 = argmax",
-        "seed": "random seed of the sampler",
+    predict_options = {
+        "length": Option(64, "events (melody) or steps (roll) to generate after the prime"),
+        "temperature": Option(
+            1.0, "1 = the model's distribution, lower = safer, higher = wilder, 0 = argmax"
+        ),
+        "seed": Option(0, "random seed of the sampler"),
     }
 
     # -- data ---------------------------------------------------------------------------
@@ -87,10 +96,6 @@ class MusicTask(Task):
     def _settings(self, options: dict[str, Any]) -> None:
         self.representation = options["representation"]
         self.normalize_key, self.max_length = options["normalize_key"], options["max_length"]
-        if self.representation not in REPRESENTATIONS:
-            raise ConfigError(
-                f"--set representation={self.representation}: expected melody or roll"
-            )
         self.steps_per_quarter = options["steps_per_quarter"]
         if self.steps_per_quarter < 1 or TICKS_PER_QUARTER % self.steps_per_quarter:
             raise ConfigError(
@@ -104,8 +109,6 @@ class MusicTask(Task):
         self._settings(options)
         source = "music21:bach" if config.data == "sample" else config.data
         paths, description = source_files(source)
-        if config.max_samples:
-            paths = paths[: config.max_samples]
         cache = Path(config.data_dir) if config.data_dir else default_cache_dir()
         pieces = read_pieces(paths, self.steps_per_quarter, cache)
         if len(pieces) < 3:
@@ -138,7 +141,8 @@ class MusicTask(Task):
                 s: [np.concatenate([silent, encoding.piano_roll(p)]) for p in by_split[s]]
                 for s in SPLITS
             }
-        self.examples = {s: list(self._windows(encoded[s], options["max_length"])) for s in SPLITS}
+        windows = {s: list(self._windows(encoded[s], options["max_length"])) for s in SPLITS}
+        self.examples = cap_splits(windows, config.max_samples, config.seed)
         tf = import_tensorflow()
         datasets = {s: self._dataset(tf, self.examples[s]) for s in SPLITS}
         sizes = {f"{s}_pieces": len(by_split[s]) for s in SPLITS}
@@ -151,15 +155,7 @@ class MusicTask(Task):
         )
         rows = [(p.name, p.length, len(p.notes())) for p in pieces]
         fingerprint = fingerprint_rows([*rows, (self.representation, self.steps_per_quarter)])
-        return DataBundle(
-            datasets["train"],
-            datasets["validation"],
-            datasets["test"],
-            spec,
-            description,
-            fingerprint,
-            sizes,
-        )
+        return DataBundle.from_splits(datasets, spec, description, fingerprint, sizes)
 
     def _token_ids(self, tokens: list[str]) -> np.ndarray:
         index = self.vocabulary.index
@@ -199,9 +195,7 @@ class MusicTask(Task):
         """Event embedding (or the roll itself) -> the arch's causal encoder -> next step."""
         import keras
 
-        from seqapps.layers.heads import token_embedding
-        from seqapps.layers.masking import ZeroPadding
-        from seqapps.training import encoder_settings
+        from seqapps.api import ZeroPadding, encoder_settings, token_embedding
 
         if spec.extra["representation"] == "melody":
             inputs = keras.Input(shape=(None,), dtype="int32", name="events")
@@ -215,7 +209,7 @@ class MusicTask(Task):
             inputs = keras.Input(shape=(None, encoding.KEYS), dtype="float32", name="frames")
             x = inputs
             units, activation, head = encoding.KEYS, "sigmoid", "next_frame"
-        x = arch.build_encoder(x, encoder_settings(config), self.arch_kind())
+        x = arch.build_encoder(x, encoder_settings(config), self.arch_kind(config))
         x = ZeroPadding(name="end_of_mask")(x)
         outputs = keras.layers.Dense(units, activation=activation, dtype="float32", name=head)(x)
         return keras.Model(inputs, outputs, name=f"music_{arch.name}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-from seqapps.data.tagging import Sentence
+from seqapps.api import Sentence
 
 DATA_SEED = 4242
 DETERMINERS = ["the", "a", "this", "every"]

@@ -17,20 +17,30 @@ from typing import Any
 
 import numpy as np
 
-from seqapps.data.sources import (
+from seqapps.api import (
+    SPLITS,
+    DataBundle,
+    DataError,
+    Option,
+    Report,
+    Sentence,
+    Spec,
+    Task,
+    Vocabulary,
+    cap_splits,
+    check_labels_seen,
+    check_not_empty,
     existing_file,
     fingerprint_file,
     fingerprint_rows,
+    import_tensorflow,
+    label_confusion,
     load_tfds,
     parse_source,
+    per_class_scores,
+    read_tagged,
 )
-from seqapps.data.tagging import Sentence, Vocabulary, read_tagged
-from seqapps.exceptions import DataError
-from seqapps.runtime import import_tensorflow
-from seqapps.task import DataBundle, Report, Spec, Task
 from seqapps_pos import sample
-
-SPLITS = ("train", "validation", "test")
 
 
 class PosTask(Task):
@@ -47,36 +57,22 @@ class PosTask(Task):
         "tfds:conll2003",
     )
     options = {
-        "tag_column": "upos",
-        "dev_file": "",
-        "test_file": "",
-        "validation_fraction": 0.1,
-        "test_fraction": 0.1,
-        "min_count": 1,
-        "lowercase": True,
-        "char_features": False,
-        "word_dropout": 0.1,
-        "max_word_length": 16,
-        "embedding_dim": 64,
-        "char_dim": 24,
-        "char_filters": 48,
-        "sample_sentences": 2000,
-    }
-    option_help = {
-        "tag_column": "CoNLL-U column to learn: upos or xpos",
-        "dev_file": "validation file (else split from --data by validation_fraction)",
-        "test_file": "test file (else split from --data by test_fraction)",
-        "validation_fraction": "share of sentences for validation when no dev_file",
-        "test_fraction": "share of sentences for testing when no test_file",
-        "min_count": "words seen fewer times in training become <unk>",
-        "lowercase": "lowercase words for the word vocabulary (characters keep case)",
-        "char_features": "add a character CNN per word (helps unknown words)",
-        "word_dropout": "in training, share of words replaced by <unk> (learns unknown words)",
-        "max_word_length": "characters kept per word for the character CNN",
-        "embedding_dim": "size of the word embedding",
-        "char_dim": "size of the character embedding",
-        "char_filters": "character CNN filters (size of the per-word char feature)",
-        "sample_sentences": "sentences in the embedded sample",
+        "tag_column": Option("upos", "CoNLL-U column to learn: upos or xpos", ("upos", "xpos")),
+        "dev_file": Option("", "validation file (else split from --data by validation_fraction)"),
+        "test_file": Option("", "test file (else split from --data by test_fraction)"),
+        "validation_fraction": Option(0.1, "share of sentences for validation when no dev_file"),
+        "test_fraction": Option(0.1, "share of sentences for testing when no test_file"),
+        "min_count": Option(1, "words seen fewer times in training become <unk>"),
+        "lowercase": Option(True, "lowercase words for the word vocabulary (characters keep case)"),
+        "char_features": Option(False, "add a character CNN per word (helps unknown words)"),
+        "word_dropout": Option(
+            0.1, "in training, share of words replaced by <unk> (learns unknown words)"
+        ),
+        "max_word_length": Option(16, "characters kept per word for the character CNN"),
+        "embedding_dim": Option(64, "size of the word embedding"),
+        "char_dim": Option(24, "size of the character embedding"),
+        "char_filters": Option(48, "character CNN filters (size of the per-word char feature)"),
+        "sample_sentences": Option(2000, "sentences in the embedded sample"),
     }
     defaults = {"epochs": 15, "dropout": 0.25, "batch_size": 32}
     headline_metrics = ("test_token_accuracy", "test_unknown_accuracy", "test_sentence_accuracy")
@@ -143,19 +139,11 @@ class PosTask(Task):
     def load_data(self, config) -> DataBundle:
         """Read, check, build vocabularies on the training split, encode every sentence."""
         splits, description, fingerprint = self._read(config)
-        if config.max_samples:
-            splits = {split: sentences[: config.max_samples] for split, sentences in splits.items()}
-        for split, sentences in splits.items():
-            if not sentences:
-                raise DataError(f"--data {description}: the {split} split has no sentences")
+        splits = cap_splits(splits, config.max_samples, config.seed)
+        check_not_empty(splits, description)
         train_tags = {tag for s in splits["train"] for tag in s.tags}
-        for split in ("validation", "test"):
-            unseen = sorted({tag for s in splits[split] for tag in s.tags} - train_tags)
-            if unseen:
-                raise DataError(
-                    f"--data {description}: tags {unseen} occur in the {split} split but never "
-                    "in training; use more training data or merge those tags"
-                )
+        others = {split: [t for s in splits[split] for t in s.tags] for split in SPLITS[1:]}
+        check_labels_seen(train_tags, others, description, noun="tags")
         options = config.options
         self.lowercase = options["lowercase"]
         self.max_word_length = options["max_word_length"]
@@ -173,15 +161,7 @@ class PosTask(Task):
         spec = Spec(
             classes=self.tags, vocabulary_size=len(self.words), extra={"chars": len(self.chars)}
         )
-        return DataBundle(
-            datasets["train"],
-            datasets["validation"],
-            datasets["test"],
-            spec,
-            description,
-            fingerprint,
-            sizes,
-        )
+        return DataBundle.from_splits(datasets, spec, description, fingerprint, sizes)
 
     def _word(self, token: str) -> str:
         return token.lower() if self.lowercase else token
@@ -221,10 +201,13 @@ class PosTask(Task):
         """Word embedding (+ char CNN) -> the arch's per-step encoder -> softmax over tags."""
         import keras
 
-        from seqapps.layers.characters import CharacterCNN
-        from seqapps.layers.heads import WordDropout, token_embedding
-        from seqapps.layers.masking import ZeroPadding
-        from seqapps.training import encoder_settings
+        from seqapps.api import (
+            CharacterCNN,
+            WordDropout,
+            ZeroPadding,
+            encoder_settings,
+            token_embedding,
+        )
 
         options = config.options
         words = keras.Input(shape=(None,), dtype="int32", name="words")
@@ -243,7 +226,7 @@ class PosTask(Task):
             )(chars)
             c = CharacterCNN(options["char_filters"], name="char_cnn")(c)
             x = keras.layers.Concatenate(name="word_and_chars")([x, c])
-        x = arch.build_encoder(x, encoder_settings(config), self.arch_kind())
+        x = arch.build_encoder(x, encoder_settings(config), self.arch_kind(config))
         # Sample weights exclude padding; a mask reaching the loss would be rescaled per batch.
         x = ZeroPadding(name="end_of_mask")(x)
         outputs = keras.layers.Dense(
@@ -287,7 +270,7 @@ class PosTask(Task):
 
     def report(self, model, data, config) -> Report:
         """Token, unknown-word and sentence accuracy, per-tag P/R/F1 and a confusion figure."""
-        from seqapps import plots
+        from seqapps.api import plots
 
         sentences = self.test_sentences
         predicted = self.tag(model, [s.tokens for s in sentences])
@@ -337,7 +320,7 @@ class PosTask(Task):
         Tags the model never learned count as errors (named in the summary).
         """
         path = existing_file(source)
-        sentences = read_tagged(path, options.get("tag_column", self.options["tag_column"]))
+        sentences = read_tagged(path, options.get("tag_column", self.options["tag_column"].default))
         if not sentences:
             raise DataError(f"--data {path}: no sentences to evaluate")
         self._restore(metadata)
@@ -406,17 +389,12 @@ class PosTask(Task):
 
 def per_tag_scores(gold: list[str], guess: list[str], tags: list[str]) -> tuple[str, np.ndarray]:
     """A CSV of precision, recall, F1 and support per tag, and the confusion matrix."""
-    index = {tag: i for i, tag in enumerate(tags)}
-    matrix = np.zeros((len(tags), len(tags)), int)
-    for g, p in zip(gold, guess):
-        matrix[index[g], index[p]] += 1
+    matrix = label_confusion(gold, guess, tags)
+    scores = per_class_scores(matrix)
     lines = ["tag,precision,recall,f1,support"]
     for i, tag in enumerate(tags):
-        hit, predicted, actual = matrix[i, i], matrix[:, i].sum(), matrix[i].sum()
-        precision = hit / predicted if predicted else 0.0
-        recall = hit / actual if actual else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        lines.append(f"{tag},{precision:.4f},{recall:.4f},{f1:.4f},{actual}")
+        precision, recall, f1 = (scores[key][i] for key in ("precision", "recall", "f1"))
+        lines.append(f"{tag},{precision:.4f},{recall:.4f},{f1:.4f},{scores['support'][i]}")
     return "\n".join(lines) + "\n", matrix
 
 

@@ -13,18 +13,30 @@ from typing import Any
 
 import numpy as np
 
-from seqapps.data.sources import (
+from seqapps.api import (
+    DataBundle,
+    DataError,
+    Option,
+    Report,
+    Spec,
+    Task,
+    cap_splits,
+    check_classes,
+    check_labels_seen,
+    check_not_empty,
+    confusion_matrix,
+    encoder_settings,
     existing_file,
     fingerprint_file,
     fingerprint_rows,
+    fit_vectorizer,
+    import_tensorflow,
     load_tfds,
+    macro_f1,
     parse_source,
+    read_labelled_text,
+    split_indices,
 )
-from seqapps.data.splits import split_indices
-from seqapps.data.text import check_classes, fit_vectorizer, read_labelled_text
-from seqapps.exceptions import DataError
-from seqapps.runtime import import_tensorflow
-from seqapps.task import DataBundle, Report, Spec, Task
 from seqapps_sentiment import sample
 
 #: Cap on the automatic sequence length, so one very long review cannot blow up memory.
@@ -41,24 +53,16 @@ class SentimentTask(Task):
     default_arch = "bilstm"
     data_sources = ("sample", "PATH.csv|.tsv (text and label columns)", "tfds:imdb_reviews")
     options = {
-        "text_column": "text",
-        "label_column": "label",
-        "max_tokens": 20000,
-        "sequence_length": 0,
-        "embedding_dim": 64,
-        "validation_fraction": 0.1,
-        "test_fraction": 0.1,
-        "sample_size": 4000,
-    }
-    option_help = {
-        "text_column": "CSV/TSV column holding the text",
-        "label_column": "CSV/TSV column holding the label (any strings, 2+ classes)",
-        "max_tokens": "vocabulary size, fitted on the training split only",
-        "sequence_length": "tokens kept per text; 0 = longest training text, up to 400",
-        "embedding_dim": "size of the word embedding",
-        "validation_fraction": "share of a single file used for validation",
-        "test_fraction": "share of a single file used for testing",
-        "sample_size": "number of generated reviews in the embedded sample",
+        "text_column": Option("text", "CSV/TSV column holding the text"),
+        "label_column": Option(
+            "label", "CSV/TSV column holding the label (any strings, 2+ classes)"
+        ),
+        "max_tokens": Option(20000, "vocabulary size, fitted on the training split only"),
+        "sequence_length": Option(0, "tokens kept per text; 0 = longest training text, up to 400"),
+        "embedding_dim": Option(64, "size of the word embedding"),
+        "validation_fraction": Option(0.1, "share of a single file used for validation"),
+        "test_fraction": Option(0.1, "share of a single file used for testing"),
+        "sample_size": Option(4000, "number of generated reviews in the embedded sample"),
     }
     defaults = {"epochs": 15, "dropout": 0.2}
 
@@ -81,8 +85,6 @@ class SentimentTask(Task):
             )
             fingerprint = fingerprint_file(path)
             description = str(path)
-        if config.max_samples:
-            texts, labels = texts[: config.max_samples], labels[: config.max_samples]
         check_classes(labels, description)
         train, validation, test = split_indices(
             len(texts),
@@ -107,8 +109,6 @@ class SentimentTask(Task):
         class_names = info.features["label"].names
         splits = {}
         for split, dataset in zip(("train", "validation", "test"), datasets):
-            if config.max_samples:
-                dataset = dataset.take(config.max_samples)
             texts, labels = [], []
             for example in dataset.as_numpy_iterator():
                 texts.append(example["text"].decode("utf-8"))
@@ -120,20 +120,16 @@ class SentimentTask(Task):
     def load_data(self, config) -> DataBundle:
         """Read the source, fit the vocabulary on the training split, vectorize every split."""
         splits, description, fingerprint = self._read_source(config)
+        pairs = {split: list(zip(*columns)) for split, columns in splits.items()}
+        pairs = cap_splits(pairs, config.max_samples, config.seed)
+        check_not_empty(pairs, description)
+        splits = {
+            split: ([t for t, _ in rows], [y for _, y in rows]) for split, rows in pairs.items()
+        }
         tf = import_tensorflow()
-        for split, (texts, _) in splits.items():
-            if not texts:
-                raise DataError(
-                    f"--data {description}: the {split} split is empty; use more data or "
-                    "change validation_fraction/test_fraction"
-                )
         classes = sorted(set(splits["train"][1]))
         check_classes(splits["train"][1], description)
-        unseen = sorted(set(splits["validation"][1] + splits["test"][1]) - set(classes))
-        if unseen:
-            raise DataError(
-                f"--data {description}: labels {unseen} never occur in the training split"
-            )
+        check_labels_seen(classes, {s: splits[s][1] for s in ("validation", "test")}, description)
         train_texts = splits["train"][0]
         length = config.options["sequence_length"]
         if length <= 0:
@@ -155,15 +151,7 @@ class SentimentTask(Task):
             vocabulary_size=self.vectorizer.vocabulary_size(),
             sequence_length=length,
         )
-        return DataBundle(
-            datasets["train"],
-            datasets["validation"],
-            datasets["test"],
-            spec,
-            description,
-            fingerprint,
-            sizes,
-        )
+        return DataBundle.from_splits(datasets, spec, description, fingerprint, sizes)
 
     # -- model --------------------------------------------------------------------------
 
@@ -171,12 +159,11 @@ class SentimentTask(Task):
         """Token ids -> embedding (masked) -> the arch's encoder -> softmax over classes."""
         import keras
 
-        from seqapps.layers.heads import classification_head, token_embedding
-        from seqapps.training import encoder_settings
+        from seqapps.api import classification_head, token_embedding
 
         tokens = keras.Input(shape=(spec.sequence_length,), dtype="int32", name="tokens")
         x = token_embedding(spec.vocabulary_size, config.options["embedding_dim"])(tokens)
-        x = arch.build_encoder(x, encoder_settings(config), self.arch_kind())
+        x = arch.build_encoder(x, encoder_settings(config), self.arch_kind(config))
         outputs = classification_head(x, len(spec.classes))
         return keras.Model(tokens, outputs, name=f"sentiment_{arch.name}")
 
@@ -188,12 +175,12 @@ class SentimentTask(Task):
 
     def report(self, model, data, config) -> Report:
         """Macro-F1, a confusion matrix and predictions on the first test texts."""
-        from seqapps import plots
+        from seqapps.api import plots
 
         probabilities = model.predict(data.test.batch(256), verbose=0)
         predicted = probabilities.argmax(axis=1)
         classes = data.spec.classes
-        matrix = confusion(self.test_targets, predicted, len(classes))
+        matrix = confusion_matrix(self.test_targets, predicted, len(classes))
         samples = [
             {
                 "text": text,
@@ -219,8 +206,8 @@ class SentimentTask(Task):
         """Where an attention arch looked in the first test texts (None for other archs)."""
         import keras
 
-        from seqapps import plots
-        from seqapps.layers.attention import LAYER_NAME
+        from seqapps.api import ATTENTION_LAYER_NAME as LAYER_NAME
+        from seqapps.api import plots
 
         if LAYER_NAME not in {layer.name for layer in model.layers}:
             return None
@@ -244,13 +231,13 @@ class SentimentTask(Task):
 
         Labels the model never learned count as errors (they are named in the summary).
         """
-        from seqapps import plots
+        from seqapps.api import plots
 
         path = existing_file(source)
         texts, labels = read_labelled_text(
             path,
-            options.get("text_column", self.options["text_column"]),
-            options.get("label_column", self.options["label_column"]),
+            options.get("text_column", self.options["text_column"].default),
+            options.get("label_column", self.options["label_column"].default),
         )
         if not texts:
             raise DataError(f"--data {path}: no rows to evaluate")
@@ -261,7 +248,7 @@ class SentimentTask(Task):
         index = {label: i for i, label in enumerate(shown)}
         truth = np.array([index[label] for label in labels])
         guess = np.array([index[row["label"]] for row in rows])
-        matrix = confusion(truth, guess, len(shown))
+        matrix = confusion_matrix(truth, guess, len(shown))
         summary = [f"{len(texts)} texts of {path}"]
         if unknown:
             count = int(sum(label in unknown for label in labels))
@@ -288,34 +275,3 @@ class SentimentTask(Task):
             {"label": classes[int(p.argmax())], "probability": float(p.max()), "text": text}
             for text, p in zip(inputs, probabilities)
         ]
-
-
-def confusion(true: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
-    """Counts of (true, predicted) label pairs."""
-    matrix = np.zeros((classes, classes), dtype=int)
-    np.add.at(matrix, (np.asarray(true, int), np.asarray(predicted, int)), 1)
-    return matrix
-
-
-def macro_f1(matrix: np.ndarray) -> float:
-    """Unweighted mean of per-class F1 from a confusion matrix (absent classes score 0)."""
-    true_positive = np.diag(matrix).astype(float)
-    precision_denominator = matrix.sum(axis=0)
-    recall_denominator = matrix.sum(axis=1)
-    precision = np.divide(
-        true_positive,
-        precision_denominator,
-        out=np.zeros_like(true_positive),
-        where=precision_denominator > 0,
-    )
-    recall = np.divide(
-        true_positive,
-        recall_denominator,
-        out=np.zeros_like(true_positive),
-        where=recall_denominator > 0,
-    )
-    denominator = precision + recall
-    f1 = np.divide(
-        2 * precision * recall, denominator, out=np.zeros_like(true_positive), where=denominator > 0
-    )
-    return float(f1.mean())

@@ -7,7 +7,7 @@ import numpy as np
 
 def spectrograms(features: list[np.ndarray], titles: list[str], hop_ms: float):
     """One panel per utterance: normalized features over time (seconds)."""
-    from seqapps import plots  # selects the non-interactive backend
+    from seqapps.api import plots
 
     plt = plots.plt
     figure, axes = plt.subplots(len(features), 1, figsize=(7, 1.9 * len(features) + 0.4))

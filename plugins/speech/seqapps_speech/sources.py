@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqapps.data.splits import split_groups
-from seqapps.exceptions import DataError, DataWarning
+from seqapps.api import DataError, DataWarning, split_groups
 from seqapps_speech import synth
 
 SPLITS = ("train", "validation", "test")

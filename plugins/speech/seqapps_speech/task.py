@@ -17,12 +17,28 @@ from typing import Any
 
 import numpy as np
 
-from seqapps.data.sources import fingerprint_rows, load_tfds, parse_source
-from seqapps.exceptions import ConfigError, DataError
-from seqapps.runtime import import_tensorflow
-from seqapps.task import DataBundle, Report, Spec, Task
+from seqapps.api import (
+    TAGGING,
+    ConfigError,
+    DataBundle,
+    DataError,
+    Option,
+    Report,
+    Spec,
+    Task,
+    cap_splits,
+    check_not_empty,
+    fingerprint_rows,
+    import_tensorflow,
+    label_confusion,
+    load_tfds,
+    parse_source,
+)
+from seqapps.api import (
+    accuracy as accuracy_of,
+)
 from seqapps_speech import sources
-from seqapps_speech.augment import DOMAINS, AugmentSettings
+from seqapps_speech.augment import AugmentSettings
 from seqapps_speech.features import FeatureSettings
 from seqapps_speech.scoring import error_rate, greedy_decode
 
@@ -44,41 +60,42 @@ class SpeechTask(Task):
         "tfds:speech_commands",
     )
     options = {
-        "mode": "words",
-        "sample_rate": 16000,
-        "duration": 0.0,
-        "mel_bins": 40,
-        "mfcc": 0,
-        "normalize": "utterance",
-        "augment": True,
-        "augment_domain": "waveform",
-        "shift_ms": 100.0,
-        "snr_db": 15.0,
-        "spec_masks": 2,
-        "validation_fraction": 0.1,
-        "test_fraction": 0.1,
-        "sample_speakers": 30,
-        "sample_repeats": 2,
-    }
-    option_help = {
-        "mode": "words (one label per clip) or ctc (character transcripts, CTC loss)",
-        "sample_rate": "rate every file must have (Hz); files at another rate are refused",
-        "duration": "seconds per clip, padded or trimmed; 0 = 1.0 for words, 1.5 for ctc",
-        "mel_bins": "log-mel channels per 10 ms frame (25 ms window)",
-        "mfcc": "0 = log-mel features; N = the first N MFCCs instead",
-        "normalize": "utterance (each channel over the clip: robust to new voices and "
-        "microphones) or dataset (training-set mean and variance)",
-        "augment": "time shift, background noise and SpecAugment masks on training clips",
-        "augment_domain": "waveform (shift and noise on the audio, then an STFT per clip per "
-        "epoch: the most accurate) or mel (on cached mel power: an input pipeline >10x cheaper, "
-        "for when the pipeline holds training back)",
-        "shift_ms": "largest random time shift",
-        "snr_db": "signal-to-noise ratio of added background noise (+- 5 dB)",
-        "spec_masks": "SpecAugment: time masks and frequency masks per clip (each)",
-        "validation_fraction": "share of speakers for validation (no list files)",
-        "test_fraction": "share of speakers for testing (no list files)",
-        "sample_speakers": "voices in the embedded sample",
-        "sample_repeats": "times each voice says each word (words) or x10 phrases (ctc)",
+        "mode": Option(
+            "words",
+            "words (one label per clip) or ctc (character transcripts, CTC loss)",
+            MODES,
+        ),
+        "sample_rate": Option(
+            16000, "rate every file must have (Hz); files at another rate are refused"
+        ),
+        "duration": Option(
+            0.0, "seconds per clip, padded or trimmed; 0 = 1.0 for words, 1.5 for ctc"
+        ),
+        "mel_bins": Option(40, "log-mel channels per 10 ms frame (25 ms window)"),
+        "mfcc": Option(0, "0 = log-mel features; N = the first N MFCCs instead"),
+        "normalize": Option(
+            "utterance",
+            "utterance (each channel over the clip: robust to new voices and microphones) "
+            "or dataset (training-set mean and variance)",
+            ("utterance", "dataset"),
+        ),
+        "augment": Option(
+            True, "time shift, background noise and SpecAugment masks on training clips"
+        ),
+        "augment_domain": Option(
+            "waveform",
+            "waveform (shift and noise on the audio, then an STFT per clip per epoch: the most "
+            "accurate) or mel (on cached mel power: an input pipeline >10x cheaper, for when "
+            "the pipeline holds training back)",
+            ("waveform", "mel"),
+        ),
+        "shift_ms": Option(100.0, "largest random time shift"),
+        "snr_db": Option(15.0, "signal-to-noise ratio of added background noise (+- 5 dB)"),
+        "spec_masks": Option(2, "SpecAugment: time masks and frequency masks per clip (each)"),
+        "validation_fraction": Option(0.1, "share of speakers for validation (no list files)"),
+        "test_fraction": Option(0.1, "share of speakers for testing (no list files)"),
+        "sample_speakers": Option(30, "voices in the embedded sample"),
+        "sample_repeats": Option(2, "times each voice says each word (words) or x10 phrases (ctc)"),
     }
     defaults = {"epochs": 40, "batch_size": 32, "patience": 8, "learning_rate": 2e-3}
     headline_metrics = ("test_accuracy", "test_cer", "test_wer")
@@ -87,12 +104,6 @@ class SpeechTask(Task):
 
     def _settings(self, options: dict[str, Any]) -> None:
         self.mode = options["mode"]
-        if self.mode not in MODES:
-            raise ConfigError(f"--set mode={self.mode}: expected words or ctc")
-        if options["normalize"] not in ("utterance", "dataset"):
-            raise ConfigError(
-                f"--set normalize={options['normalize']}: expected utterance or dataset"
-            )
         if not 0 <= options["mfcc"] <= options["mel_bins"]:
             raise ConfigError(
                 f"--set mfcc={options['mfcc']}: expected 0..mel_bins ({options['mel_bins']})"
@@ -108,11 +119,6 @@ class SpeechTask(Task):
             mfcc=options["mfcc"],
             normalize=options["normalize"],
         )
-        if options["augment_domain"] not in DOMAINS:
-            raise ConfigError(
-                f"--set augment_domain={options['augment_domain']}: expected "
-                + " or ".join(DOMAINS)
-            )
         self.augmentation = (
             AugmentSettings(
                 options["shift_ms"],
@@ -125,17 +131,17 @@ class SpeechTask(Task):
             else None
         )
 
+    @classmethod
+    def arch_kind(cls, config=None) -> str:
+        """Words: many-to-one. CTC: tagging, one output per frame for the CTC loss."""
+        if config is not None and config.options.get("mode") == "ctc":
+            return TAGGING
+        return super().arch_kind(config)
+
     def load_data(self, config) -> DataBundle:
         """Read and check every clip, split by speaker, decode and featurize in tf.data."""
-        from seqapps import registry
-
         options = config.options
         self._settings(options)
-        if self.mode == "ctc" and not registry.load_arch(config.arch).supports("tagging"):
-            raise ConfigError(
-                f"--arch {config.arch}: CTC needs one output per frame; use an arch that "
-                "serves tagging (rnn, lstm, gru, birnn, bilstm, bigru, esn, conv1d, transformer)"
-            )
         source = parse_source(config.data)
         rate = self.features.sample_rate
         fractions = (options["validation_fraction"], options["test_fraction"])
@@ -167,15 +173,8 @@ class SpeechTask(Task):
                     "CSV manifest (path,transcript)"
                 )
             description = str(path)
-        if config.max_samples:
-            rng = np.random.default_rng(config.seed)  # keep every label: cut a shuffled list
-            splits = {
-                s: [u[i] for i in sorted(rng.permutation(len(u))[: config.max_samples])]
-                for s, u in splits.items()
-            }
-        for split in SPLITS:
-            if not splits[split]:
-                raise DataError(f"--data {description}: the {split} split has no clips")
+        splits = cap_splits(splits, config.max_samples, config.seed)
+        check_not_empty(splits, description)
         self.speakers = {s: sorted({u.speaker for u in splits[s]}) for s in SPLITS}
         self._fit_targets([u.target for u in splits["train"]], description)
         for split in ("validation", "test"):
@@ -196,13 +195,16 @@ class SpeechTask(Task):
         names = info.features["label"].names
         samples = self.features.samples
         waveforms, targets = {}, {}
+        labels = {
+            split: [names[int(x)] for x in dataset.map(lambda ex: ex["label"]).as_numpy_iterator()]
+            for split, dataset in zip(SPLITS, datasets)
+        }
+        # --max-samples as for every task: the same seeded choice of each split's examples.
+        everything = {split: np.arange(len(labels[split])) for split in SPLITS}
+        kept = cap_splits(everything, config.max_samples, config.seed)
         for split, dataset in zip(SPLITS, datasets):
-            if config.max_samples:
-                dataset = dataset.take(config.max_samples)
-            labels = [
-                names[int(x)] for x in dataset.map(lambda ex: ex["label"]).as_numpy_iterator()
-            ]
-            targets[split] = labels
+            dataset = _only(tf, dataset, kept[split])
+            targets[split] = [labels[split][i] for i in kept[split]]
             waveforms[split] = dataset.map(
                 lambda ex: _fixed(tf, tf.cast(ex["audio"], tf.float32) / 32768.0, samples),
                 num_parallel_calls=tf.data.AUTOTUNE,
@@ -300,15 +302,7 @@ class SpeechTask(Task):
             features=self.features.channels,
             extra={"mode": self.mode},
         )
-        return DataBundle(
-            datasets["train"],
-            datasets["validation"],
-            datasets["test"],
-            spec,
-            description,
-            fingerprint,
-            sizes,
-        )
+        return DataBundle.from_splits(datasets, spec, description, fingerprint, sizes)
 
     def augment(self, batches, seed):
         """Finish training batches' features after time shift, noise and SpecAugment."""
@@ -340,17 +334,16 @@ class SpeechTask(Task):
         scores for CTC."""
         import keras
 
-        from seqapps.layers.heads import classification_head
-        from seqapps.training import encoder_settings
+        from seqapps.api import classification_head, encoder_settings
 
         inputs = keras.Input(shape=(spec.sequence_length, spec.features), name="features")
         if spec.extra["mode"] == "ctc":
-            x = arch.build_encoder(inputs, encoder_settings(config), "tagging")
+            x = arch.build_encoder(inputs, encoder_settings(config), self.arch_kind(config))
             outputs = keras.layers.Dense(len(spec.classes) + 1, dtype="float32", name="characters")(
                 x
             )  # logits: CTC normalizes itself
         else:
-            x = arch.build_encoder(inputs, encoder_settings(config), self.arch_kind())
+            x = arch.build_encoder(inputs, encoder_settings(config), self.arch_kind(config))
             outputs = classification_head(x, len(spec.classes), name="words")
         return keras.Model(inputs, outputs, name=f"speech_{arch.name}")
 
@@ -378,7 +371,7 @@ class SpeechTask(Task):
     def report(self, model, data, config) -> Report:
         """Words: per-word accuracy and confusions. CTC: CER, WER and sample transcripts.
         Both: spectrograms of a few test clips."""
-        from seqapps import plots
+        from seqapps.api import plots
         from seqapps_speech.figures import spectrograms
 
         features, outputs = self._test_outputs(model)
@@ -403,15 +396,13 @@ class SpeechTask(Task):
                 summary=summary,
             )
         guess = [self.classes[i] for i in outputs.argmax(axis=-1)]
-        lines, matrix = ["word,accuracy,clips"], np.zeros((len(self.classes),) * 2, int)
-        index = {c: i for i, c in enumerate(self.classes)}
-        for t, g in zip(truth, guess):
-            matrix[index[t], index[g]] += 1
-        for word in self.classes:
-            clips = matrix[index[word]].sum()
-            right = matrix[index[word], index[word]] / clips if clips else float("nan")
+        matrix = label_confusion(truth, guess, self.classes)
+        lines = ["word,accuracy,clips"]
+        for i, word in enumerate(self.classes):
+            clips = matrix[i].sum()
+            right = matrix[i, i] / clips if clips else float("nan")
             lines.append(f"{word},{right:.4f},{clips}")
-        accuracy = float(np.trace(matrix) / matrix.sum())
+        accuracy = accuracy_of(matrix)
         titles = [f"{truth[i]!r}, recognized {guess[i]!r}" for i in shown]
         chance = 1 / len(self.classes)
         return Report(
@@ -455,7 +446,7 @@ class SpeechTask(Task):
     def evaluate(self, model, metadata, source, options) -> Report:
         """Words: accuracy on every clip of a ROOT/<label>/*.wav folder. CTC: CER and WER on
         a CSV manifest (path,transcript). Labels the model never learned count as errors."""
-        from seqapps import plots
+        from seqapps.api import plots
 
         path = Path(source)
         rate = metadata["sample_rate"]
@@ -483,12 +474,9 @@ class SpeechTask(Task):
                 summary=[f"{len(files)} clips of {source}"],
             )
         shown = list(metadata["classes"]) + sorted(set(truth) - set(metadata["classes"]))
-        index = {label: i for i, label in enumerate(shown)}
-        matrix = np.zeros((len(shown), len(shown)), int)
-        for label, row in zip(truth, rows):
-            matrix[index[label], index[row["word"]]] += 1
+        matrix = label_confusion(truth, [row["word"] for row in rows], shown)
         return Report(
-            metrics={"accuracy": float(np.trace(matrix) / len(truth))},
+            metrics={"accuracy": accuracy_of(matrix)},
             figures={"confusion_matrix": plots.confusion_matrix(matrix, shown)},
             summary=[f"{len(files)} clips of {source}"],
         )
@@ -562,3 +550,10 @@ def _training_statistics(tf, waveforms, settings: FeatureSettings):
     mean = total / count
     std = np.sqrt(np.maximum(squares / count - mean**2, 1e-10))
     return mean.astype(np.float32), std.astype(np.float32)
+
+
+def _only(tf, dataset, indices):
+    """The examples of ``dataset`` at ``indices`` (sorted), streamed."""
+    keep = tf.constant(indices, tf.int64)
+    chosen = dataset.enumerate().filter(lambda i, example: tf.reduce_any(tf.equal(i, keep)))
+    return chosen.map(lambda i, example: example)

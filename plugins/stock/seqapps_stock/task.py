@@ -16,18 +16,28 @@ from typing import Any
 
 import numpy as np
 
-from seqapps.data.sources import existing_file, fingerprint_file, fingerprint_rows, parse_source
-from seqapps.data.timeseries import (
+from seqapps.api import (
+    SPLITS,
+    DataBundle,
+    DataError,
+    Option,
+    Report,
     Scaler,
     Series,
+    Spec,
+    Task,
+    UserInputError,
+    cap_splits,
+    existing_file,
+    fingerprint_file,
+    fingerprint_rows,
+    import_tensorflow,
+    parse_source,
     read_series,
     split_points,
     window_origins,
     windows_dataset,
 )
-from seqapps.exceptions import DataError, UserInputError
-from seqapps.runtime import import_tensorflow
-from seqapps.task import DataBundle, Report, Spec, Task
 from seqapps_stock import evaluation, sample
 
 TRANSFORMS = ("log_return", "price")
@@ -128,28 +138,24 @@ class StockTask(Task):
         "yfinance:TICKER (with the yfinance extra, online)",
     )
     options = {
-        "date_column": "Date",
-        "target": "Close",
-        "features": "",
-        "window": 30,
-        "horizon": 1,
-        "target_transform": "log_return",
-        "fill": "",
-        "validation_fraction": 0.15,
-        "test_fraction": 0.15,
-        "sample_days": 2500,
-    }
-    option_help = {
-        "date_column": "CSV column holding the dates",
-        "target": "column(s) to forecast, comma-separated",
-        "features": "input columns, comma-separated; empty = the target(s)",
-        "window": "days of history per forecast",
-        "horizon": "days ahead to forecast",
-        "target_transform": "log_return (model daily log returns) or price (model prices)",
-        "fill": "missing values: empty = error, ffill = carry forward, drop = drop the rows",
-        "validation_fraction": "share of the series (in time order) for validation",
-        "test_fraction": "share of the series (the most recent) for testing",
-        "sample_days": "trading days in the embedded sample",
+        "date_column": Option("Date", "CSV column holding the dates"),
+        "target": Option("Close", "column(s) to forecast, comma-separated"),
+        "features": Option("", "input columns, comma-separated; empty = the target(s)"),
+        "window": Option(30, "days of history per forecast"),
+        "horizon": Option(1, "days ahead to forecast"),
+        "target_transform": Option(
+            "log_return",
+            "log_return (model daily log returns) or price (model prices)",
+            ("log_return", "price"),
+        ),
+        "fill": Option(
+            "",
+            "missing values: empty = error, ffill = carry forward, drop = drop the rows",
+            ("", "ffill", "drop"),
+        ),
+        "validation_fraction": Option(0.15, "share of the series (in time order) for validation"),
+        "test_fraction": Option(0.15, "share of the series (the most recent) for testing"),
+        "sample_days": Option(2500, "trading days in the embedded sample"),
     }
     defaults = {"epochs": 20, "units": 32, "patience": 5}
     headline_metrics = ("test_rmse", "test_mae", "test_mape", "test_mase", "test_rmse_ratio")
@@ -178,12 +184,6 @@ class StockTask(Task):
             path = existing_file(source.value)
             series = read_series(path, options["date_column"], columns, options["fill"])
             fingerprint = fingerprint_file(path)
-        if config.max_samples:  # keep the most recent rows: they matter most for forecasting
-            series = Series(
-                series.dates[-config.max_samples :],
-                {k: v[-config.max_samples :] for k, v in series.columns.items()},
-                series.source,
-            )
         return series, fingerprint
 
     def load_data(self, config) -> DataBundle:
@@ -191,9 +191,10 @@ class StockTask(Task):
         series, fingerprint = self.read_series(config)
         self.prepared = prepared = Prepared(series, config.options)
         import_tensorflow()
+        every = {split: prepared.origins(split) for split in SPLITS}
+        kept = cap_splits(every, config.max_samples, config.seed)
         datasets, sizes = {}, {}
-        for split in ("train", "validation", "test"):
-            origins = prepared.origins(split)
+        for split, origins in kept.items():
             datasets[split] = windows_dataset(
                 prepared.inputs, prepared.outputs, origins, prepared.window, prepared.horizon
             )
@@ -203,15 +204,7 @@ class StockTask(Task):
             features=len(prepared.features),
             extra={"horizon": prepared.horizon, "targets": len(prepared.targets)},
         )
-        return DataBundle(
-            datasets["train"],
-            datasets["validation"],
-            datasets["test"],
-            spec,
-            series.source,
-            fingerprint,
-            sizes,
-        )
+        return DataBundle.from_splits(datasets, spec, series.source, fingerprint, sizes)
 
     # -- model --------------------------------------------------------------------------
 
@@ -219,11 +212,11 @@ class StockTask(Task):
         """Window of scaled features -> encoder -> `horizon` x `targets` scaled values."""
         import keras
 
-        from seqapps.training import encoder_settings
+        from seqapps.api import encoder_settings
 
         horizon, targets = spec.extra["horizon"], spec.extra["targets"]
         window = keras.Input(shape=(spec.sequence_length, spec.features), name="window")
-        encoded = arch.build_encoder(window, encoder_settings(config), self.arch_kind())
+        encoded = arch.build_encoder(window, encoder_settings(config), self.arch_kind(config))
         flat = keras.layers.Dense(horizon * targets, dtype="float32", name="forecast")(encoded)
         outputs = keras.layers.Reshape((horizon, targets), name="horizon_by_target")(flat)
         return keras.Model(window, outputs, name=f"stock_{arch.name}")
@@ -236,7 +229,7 @@ class StockTask(Task):
 
     def report(self, model, data, config) -> Report:
         """Model vs persistence and drift on the test windows, in prices; two figures."""
-        from seqapps import plots
+        from seqapps.api import plots
 
         prepared = self.prepared
         origins = prepared.origins("test")

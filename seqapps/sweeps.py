@@ -175,9 +175,9 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
                 resolved = config_module.resolve(
                     task_cls, flags, set_values=options, load_arch=registry.load_arch
                 )
-                from seqapps.training import check_arch
+                from seqapps.run_setup import check_arch
 
-                check_arch(task_cls, resolved.arch)
+                check_arch(task_cls, resolved)
             except SeqappsError as error:
                 raise _fail(path, f"{label}: {error}") from None
             resolved.run_name = resolved.run_name or f"{task} {label}"
@@ -195,6 +195,8 @@ class Outcome:
     metrics: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    #: The metrics shown in the progress line (the task's headline metrics).
+    headline: tuple[str, ...] = ()
 
 
 def _find_parent(tracker, experiment_id: str, key: str) -> str | None:
@@ -219,36 +221,10 @@ def run(
     echo: Callable[[str], None] = print,
 ) -> tuple[str, list[Outcome]]:
     """Run every child not already FINISHED under one parent run; return (parent id, outcomes)."""
-    from seqapps import training
     from seqapps.tracking import Tracker
 
     tracker = Tracker(tracking_uri)
-    experiment_id = tracker.experiment_id(pipeline.experiment)
-    parent_id = _find_parent(tracker, experiment_id, pipeline.key)
-    finished: dict[str, str] = {}
-    if parent_id is None:
-        parent_id = tracker.start_run(
-            experiment_id,
-            pipeline.name,
-            {"seqapps.pipeline": pipeline.name, "seqapps.pipeline_key": pipeline.key},
-        )
-        tracker.log_params(
-            parent_id, {"pipeline": pipeline.name, "children": len(pipeline.children)}
-        )
-        tracker.log_text(parent_id, pipeline.text, "pipeline.yaml")
-        echo(f"pipeline {pipeline.name}: parent run {parent_id} ({len(pipeline.children)} runs)")
-    else:
-        tracker.client.update_run(parent_id, status="RUNNING")
-        for run in _children_of(tracker, experiment_id, parent_id):
-            key = run.data.tags.get("seqapps.child_key")
-            if run.info.status == "FINISHED" and key:
-                finished[key] = run.info.run_id
-            elif run.info.status == "RUNNING":  # left behind by an interrupted pipeline
-                tracker.fail(run.info.run_id, "interrupted; the pipeline was run again", "KILLED")
-        echo(
-            f"pipeline {pipeline.name}: continuing parent run {parent_id} "
-            f"({len(finished)} of {len(pipeline.children)} already finished)"
-        )
+    parent_id, finished = _open_parent(tracker, pipeline, echo)
     outcomes = []
     total = len(pipeline.children)
     try:
@@ -259,32 +235,9 @@ def run(
                 echo(f"{prefix}: skipped, already FINISHED ({finished[child.key]})")
                 continue
             echo(f"{prefix}: running ({total - index} after this)")
-            started = time.perf_counter()
-            task_cls = registry.load_task(child.task)
-            tags = {"seqapps.child_key": child.key, "seqapps.pipeline": pipeline.name}
-            # Children log to the parent's store, whatever the file or environment says.
-            child_config = dataclasses.replace(child.config, tracking_uri=tracker.uri)
-            try:
-                result = training.run(
-                    task_cls,
-                    child_config,
-                    echo=lambda _line: None,
-                    parent_run_id=parent_id,
-                    tags=tags,
-                )
-            except SeqappsError as error:  # recorded on the child run; the others go on
-                seconds = time.perf_counter() - started
-                outcomes.append(Outcome(child, "FAILED", None, {}, seconds, str(error)))
-                echo(f"{prefix}: FAILED after {seconds:.1f} s: {error}")
-                continue
-            seconds = time.perf_counter() - started
-            outcomes.append(Outcome(child, "FINISHED", result.run_id, result.metrics, seconds))
-            shown = (
-                task_cls.headline_metrics[:2]
-                or [k for k in result.metrics if k.startswith("test_")][:2]
-            )
-            scores = ", ".join(f"{k} {result.metrics[k]:.4f}" for k in shown if k in result.metrics)
-            echo(f"{prefix}: FINISHED in {seconds:.1f} s: {scores}")
+            outcome = _run_child(child, pipeline.name, tracker, parent_id)
+            outcomes.append(outcome)
+            echo(f"{prefix}: {_outcome_line(outcome)}")
     except KeyboardInterrupt:
         tracker.fail(parent_id, "interrupted by the user (Ctrl-C)", "KILLED")
         raise
@@ -294,3 +247,61 @@ def run(
     else:
         tracker.finish(parent_id)
     return parent_id, outcomes
+
+
+def _open_parent(tracker, pipeline: Pipeline, echo) -> tuple[str, dict[str, str]]:
+    """The parent run (new, or the one this file made before) and its FINISHED children by
+    key; children an interrupted pipeline left RUNNING are marked KILLED."""
+    experiment_id = tracker.experiment_id(pipeline.experiment)
+    parent_id = _find_parent(tracker, experiment_id, pipeline.key)
+    total = len(pipeline.children)
+    if parent_id is None:
+        tags = {"seqapps.pipeline": pipeline.name, "seqapps.pipeline_key": pipeline.key}
+        parent_id = tracker.start_run(experiment_id, pipeline.name, tags)
+        tracker.log_params(parent_id, {"pipeline": pipeline.name, "children": total})
+        tracker.log_text(parent_id, pipeline.text, "pipeline.yaml")
+        echo(f"pipeline {pipeline.name}: parent run {parent_id} ({total} runs)")
+        return parent_id, {}
+    tracker.client.update_run(parent_id, status="RUNNING")
+    finished = {}
+    for run in _children_of(tracker, experiment_id, parent_id):
+        key = run.data.tags.get("seqapps.child_key")
+        if run.info.status == "FINISHED" and key:
+            finished[key] = run.info.run_id
+        elif run.info.status == "RUNNING":  # left behind by an interrupted pipeline
+            tracker.fail(run.info.run_id, "interrupted; the pipeline was run again", "KILLED")
+    echo(
+        f"pipeline {pipeline.name}: continuing parent run {parent_id} "
+        f"({len(finished)} of {total} already finished)"
+    )
+    return parent_id, finished
+
+
+def _run_child(child: Child, pipeline_name: str, tracker, parent_id: str) -> Outcome:
+    """Train one child under the parent; a failure is recorded, not raised."""
+    from seqapps import training
+
+    started = time.perf_counter()
+    task_cls = registry.load_task(child.task)
+    tags = {"seqapps.child_key": child.key, "seqapps.pipeline": pipeline_name}
+    # Children log to the parent's store, whatever the file or environment says.
+    child_config = dataclasses.replace(child.config, tracking_uri=tracker.uri)
+    try:
+        result = training.run(
+            task_cls, child_config, echo=lambda _line: None, parent_run_id=parent_id, tags=tags
+        )
+    except SeqappsError as error:  # recorded on the child run; the others go on
+        return Outcome(child, "FAILED", None, {}, time.perf_counter() - started, str(error))
+    seconds = time.perf_counter() - started
+    outcome = Outcome(child, "FINISHED", result.run_id, result.metrics, seconds)
+    outcome.headline = task_cls.headline_metrics[:2]
+    return outcome
+
+
+def _outcome_line(outcome: Outcome) -> str:
+    if outcome.status == "FAILED":
+        return f"FAILED after {outcome.seconds:.1f} s: {outcome.error}"
+    metrics = outcome.metrics
+    shown = outcome.headline or [k for k in metrics if k.startswith("test_")][:2]
+    scores = ", ".join(f"{k} {metrics[k]:.4f}" for k in shown if k in metrics)
+    return f"FINISHED in {outcome.seconds:.1f} s: {scores}"

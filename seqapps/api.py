@@ -1,0 +1,134 @@
+"""Everything a task plugin may use from seqapps, in one place.
+
+    from seqapps.api import Task, DataBundle, Spec, Report, Option, encoder_settings
+
+Plugins (the built-in ones too) import from this module only; a test fails when one reaches
+into another seqapps module, so the core can change behind it. The names in ``_LAZY`` need
+Keras or matplotlib and are imported on first use: importing ``seqapps.api`` stays cheap, so
+``seqapps tasks`` lists plugins without loading TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from seqapps.archs import (
+    ARCH_KINDS,
+    FORECASTING,
+    GENERATION,
+    MANY_TO_ONE,
+    SEQ2SEQ,
+    TAGGING,
+    Arch,
+    EncoderSettings,
+    encoder_settings,
+    returns_sequences,
+)
+from seqapps.data.chunking import parallel_streams
+from seqapps.data.sources import (
+    existing_file,
+    fingerprint_file,
+    fingerprint_rows,
+    load_tfds,
+    parse_source,
+)
+from seqapps.data.splits import (
+    cap_splits,
+    check_labels_seen,
+    check_not_empty,
+    split_groups,
+    split_indices,
+)
+from seqapps.data.tagging import PAD, UNKNOWN, Sentence, Vocabulary, read_tagged
+from seqapps.data.text import check_classes, fit_vectorizer, read_labelled_text
+from seqapps.data.timeseries import (
+    Scaler,
+    Series,
+    read_series,
+    split_points,
+    window_origins,
+    windows_dataset,
+)
+from seqapps.exceptions import ConfigError, DataError, DataWarning, UserInputError
+from seqapps.metrics import accuracy, confusion_matrix, label_confusion, macro_f1, per_class_scores
+from seqapps.options import Option
+from seqapps.task import SPLITS, DataBundle, Report, Spec, Task
+from seqapps.tensorflow_import import import_tensorflow
+
+#: Names that import Keras or matplotlib, by the module that holds them.
+_LAZY = {
+    "plots": "seqapps.plots",
+    "ZeroPadding": "seqapps.layers.masking",
+    "classification_head": "seqapps.layers.heads",
+    "token_embedding": "seqapps.layers.heads",
+    "WordDropout": "seqapps.layers.heads",
+    "CharacterCNN": "seqapps.layers.characters",
+    "ATTENTION_LAYER_NAME": "seqapps.layers.attention",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'seqapps.api' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    if name == "plots":
+        return module
+    return getattr(module, "LAYER_NAME" if name == "ATTENTION_LAYER_NAME" else name)
+
+
+__all__ = [
+    "ARCH_KINDS",
+    "FORECASTING",
+    "GENERATION",
+    "MANY_TO_ONE",
+    "PAD",
+    "SEQ2SEQ",
+    "SPLITS",
+    "TAGGING",
+    "UNKNOWN",
+    "Arch",
+    "ConfigError",
+    "DataBundle",
+    "DataError",
+    "DataWarning",
+    "EncoderSettings",
+    "Option",
+    "Report",
+    "Scaler",
+    "Sentence",
+    "Series",
+    "Spec",
+    "Task",
+    "UserInputError",
+    "Vocabulary",
+    "accuracy",
+    "cap_splits",
+    "check_classes",
+    "check_labels_seen",
+    "check_not_empty",
+    "confusion_matrix",
+    "encoder_settings",
+    "existing_file",
+    "fingerprint_file",
+    "fingerprint_rows",
+    "fit_vectorizer",
+    "import_tensorflow",
+    "label_confusion",
+    "load_tfds",
+    "macro_f1",
+    "parallel_streams",
+    "parse_source",
+    "per_class_scores",
+    "read_labelled_text",
+    "read_series",
+    "read_tagged",
+    "returns_sequences",
+    "split_groups",
+    "split_indices",
+    "split_points",
+    "window_origins",
+    "windows_dataset",
+    *_LAZY,
+]

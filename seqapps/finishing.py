@@ -1,0 +1,90 @@
+"""The last steps of a run: evaluate, report, export, log, summarize.
+
+Imported once TensorFlow is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import seqapps
+from seqapps import callbacks, models
+from seqapps.run_context import RunContext, RunResult
+from seqapps.tracking import ui_command
+
+
+def evaluate(ctx: RunContext, test) -> dict[str, float]:
+    """Step 10: Keras' metrics on the test split, as ``test_*`` metrics."""
+    resets = [callbacks.ResetRecurrentState()] if ctx.stateful else []
+    evaluated = ctx.model.evaluate(test, verbose=0, return_dict=True, callbacks=resets)
+    return {f"test_{key}": float(value) for key, value in evaluated.items()}
+
+
+def report(ctx: RunContext, final: dict[str, float]):
+    """Step 11: the task's own metrics, figures, texts and files, logged with the run."""
+    from seqapps import plots
+
+    found = ctx.task.report(ctx.model, ctx.data, ctx.config)
+    progress = ctx.snapshot.progress
+    final.update({f"test_{key}": float(value) for key, value in found.metrics.items()})
+    final["best_epoch"] = float(progress.best_epoch or 1)
+    final["epochs_trained"] = float(len(progress.history.get("loss", [])))
+    tracker, run_id = ctx.tracker, ctx.run_id
+    tracker.log_metrics(run_id, final)
+    title = f"{ctx.config.task} / {ctx.arch.name}"
+    curves = plots.learning_curves(progress.history, title)
+    tracker.log_figure(run_id, curves, "figures/learning_curves.png")
+    for name, figure in found.figures.items():
+        tracker.log_figure(run_id, figure, f"figures/{name}.png")
+    for name, text in found.texts.items():
+        tracker.log_text(run_id, text, name)
+    for name, content in found.files.items():
+        tracker.log_bytes(run_id, content, name)
+    return found
+
+
+def export(ctx: RunContext, test) -> None:
+    """Step 12: the exported model folder, and the MLflow Model logged from it."""
+    from seqapps import exporting, mlflow_model
+
+    task = ctx.task
+    metadata = {
+        "task": ctx.config.task,
+        "arch": ctx.arch.name,
+        "seqapps_version": seqapps.__version__,
+        "run_id": ctx.run_id,
+        **task.export_metadata(ctx.data),
+    }
+    folder = models.save_folder(
+        task.export_model(ctx.model, ctx.data), metadata, ctx.work / "model"
+    )
+    exporting.save_examples(ctx.model, test, folder)
+    example = task.example_table(ctx.data, metadata)
+    registered = ctx.config.register_model
+    mlflow_model.log(ctx.tracker, ctx.run_id, folder, task, example, registered_name=registered)
+
+
+def summary(ctx: RunContext, final: dict[str, float], found: Any) -> RunResult:
+    """Step 13: the lines the CLI shows and what a pipeline records of the run."""
+    progress = ctx.snapshot.progress
+    shown = ctx.task.headline_metrics or [k for k in final if k.startswith("test_")]
+    headline = ", ".join(f"{k} {final[k]:.4f}" for k in shown if k in final)
+    epochs = len(progress.history.get("loss", []))
+    lines = [
+        f"run {ctx.run_id} FINISHED (best epoch {progress.best_epoch or 1} of {epochs})",
+        f"test: {headline}",
+        *found.summary,
+        f"view: {ui_command(ctx.tracker.uri)}",
+    ]
+    params = {key: str(value) for key, value in ctx.params.items()}
+    return RunResult(ctx.run_id, ctx.experiment_id, ctx.tracker.uri, final, lines, params)
+
+
+def worker_result(ctx: RunContext) -> RunResult:
+    """What a multi-worker job's non-chief worker reports: the chief logs the run."""
+    strategy = ctx.strategy
+    line = (
+        f"worker {strategy.worker_index} of {strategy.workers} finished; "
+        "the chief evaluates and logs the run"
+    )
+    return RunResult("", "", ctx.tracker.uri, {}, [line], {})
