@@ -75,35 +75,7 @@ def read_series(path: Path, date_column: str, value_columns: list[str], fill: st
     """
     if fill not in ("", "ffill", "drop"):
         raise DataError(f"--set fill={fill}: expected ffill or drop")
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            if not header:
-                raise DataError(f"--data {path}: file is empty")
-            lookup = {name.strip().lower(): name for name in header}
-            date_key = lookup.get(date_column.lower())
-            if date_key is None:
-                raise DataError(
-                    f"--data {path}: no date column {date_column!r} "
-                    f"(set it with --set date_column=NAME); columns: {', '.join(header)}"
-                )
-            keys = []
-            for name in value_columns:
-                key = lookup.get(name.lower())
-                if key is None:
-                    raise DataError(
-                        f"--data {path}: unknown column {name!r}; columns: {', '.join(header)}"
-                    )
-                keys.append(key)
-            rows = [(reader.line_num, row) for row in reader]
-    except UnicodeDecodeError:
-        raise DataError(f"--data {path}: not UTF-8 text") from None
-    except OSError as error:
-        raise DataError(f"--data {path}: cannot read ({error.strerror})") from None
-    if not rows:
-        raise DataError(f"--data {path}: no rows after the header")
-
+    date_key, keys, rows = _read_rows(path, date_column, value_columns)
     dates, lines, bad_dates = [], [], []
     values = np.full((len(rows), len(keys)), np.nan)
     for index, (line, row) in enumerate(rows):
@@ -117,7 +89,45 @@ def read_series(path: Path, date_column: str, value_columns: list[str], fill: st
     if bad_dates:
         raise DataError(f"--data {path}: unparseable dates in rows {_rows_text(bad_dates)}")
     _check_order(path, dates, lines)
+    dates, values = _fill_missing(path, dates, values, lines, fill)
+    columns = {name: values[:, i] for i, name in enumerate(value_columns)}
+    return Series(dates, columns, str(path))
 
+
+def _read_rows(path: Path, date_column: str, value_columns: list[str]):
+    """The date column's key, the value columns' keys (found case-insensitively), and the
+    rows with their file line numbers."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            if not header:
+                raise DataError(f"--data {path}: file is empty")
+            lookup = {name.strip().lower(): name for name in header}
+            date_key = lookup.get(date_column.lower())
+            if date_key is None:
+                raise DataError(
+                    f"--data {path}: no date column {date_column!r} "
+                    f"(set it with --set date_column=NAME); columns: {', '.join(header)}"
+                )
+            unknown = [name for name in value_columns if name.lower() not in lookup]
+            if unknown:
+                raise DataError(
+                    f"--data {path}: unknown column {unknown[0]!r}; columns: {', '.join(header)}"
+                )
+            keys = [lookup[name.lower()] for name in value_columns]
+            rows = [(reader.line_num, row) for row in reader]
+    except UnicodeDecodeError:
+        raise DataError(f"--data {path}: not UTF-8 text") from None
+    except OSError as error:
+        raise DataError(f"--data {path}: cannot read ({error.strerror})") from None
+    if not rows:
+        raise DataError(f"--data {path}: no rows after the header")
+    return date_key, keys, rows
+
+
+def _fill_missing(path: Path, dates: list, values: np.ndarray, lines: list[int], fill: str):
+    """Report, drop or carry forward missing values, as ``fill`` says."""
     missing = [lines[i] for i in np.flatnonzero(np.isnan(values).any(axis=1))]
     if missing and not fill:
         raise DataError(
@@ -126,20 +136,18 @@ def read_series(path: Path, date_column: str, value_columns: list[str], fill: st
         )
     if fill == "drop":
         keep = ~np.isnan(values).any(axis=1)
-        values = values[keep]
-        dates = [d for d, k in zip(dates, keep) if k]
-    elif fill == "ffill":
+        return [d for d, k in zip(dates, keep) if k], values[keep]
+    if fill == "ffill":
+        if np.isnan(values[0]).any():
+            raise DataError(
+                f"--data {path}: row {lines[0]} has missing values: nothing to fill from"
+            )
         for column in range(values.shape[1]):
             series = values[:, column]
             for i in range(1, len(series)):
                 if np.isnan(series[i]):
                     series[i] = series[i - 1]
-        if np.isnan(values[0]).any():
-            raise DataError(
-                f"--data {path}: row {lines[0]} has missing values: nothing to fill from"
-            )
-    columns = {name: values[:, i] for i, name in enumerate(value_columns)}
-    return Series(dates, columns, str(path))
+    return dates, values
 
 
 def _check_order(path: Path, dates: list[dt.datetime], lines: list[int]) -> None:
