@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seqapps import keras_objects
 from seqapps.exceptions import UserInputError
 
 MODEL_FILE = "model.keras"
@@ -78,13 +79,27 @@ def import_modules(modules: list[str], where: Path) -> None:
 
 
 def distributions_of(modules: list[str]) -> dict[str, str]:
-    """The installed distributions (name -> version) providing the top packages of modules."""
+    """The installed distributions (name -> version) providing the top packages of modules.
+
+    The ``seqapps.keras_objects`` entry points name the distribution behind each module that
+    registers Keras objects, which answers at once; only other modules need a scan of every
+    installed package (seconds).
+    """
     import importlib.metadata
 
-    owners = importlib.metadata.packages_distributions()
+    registered = {
+        entry.value.split(":")[0].split(".")[0]: entry.dist.name
+        for entry in importlib.metadata.entry_points(group=keras_objects.GROUP)
+        if entry.dist is not None
+    }
+    tops = {module.split(".", 1)[0] for module in modules}
+    owners = {top: [registered[top]] for top in tops if top in registered}
+    if tops - set(owners):
+        scanned = importlib.metadata.packages_distributions()
+        owners.update({top: scanned.get(top, []) for top in tops - set(owners)})
     found: dict[str, str] = {}
-    for module in modules:
-        for name in owners.get(module.split(".", 1)[0], []):
+    for names in owners.values():
+        for name in names:
             try:
                 found[name] = importlib.metadata.version(name)
             except importlib.metadata.PackageNotFoundError:

@@ -41,9 +41,26 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory):
+    """An empty MLflow sqlite store, created by MLflow once per test process.
+
+    Creating a store runs MLflow's schema migrations (seconds); a copy of this file is the
+    same store, made in milliseconds. Tests of store creation itself use their own file.
+    """
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("store") / "empty.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
 @pytest.fixture
-def tracking_uri(workdir):
-    """A real MLflow sqlite store for one test."""
+def tracking_uri(workdir, empty_store):
+    """A real MLflow sqlite store for one test (a copy of a freshly created empty one)."""
+    import shutil
+
+    shutil.copyfile(empty_store, workdir / "mlflow.db")
     return f"sqlite:///{workdir / 'mlflow.db'}"
 
 

@@ -324,3 +324,36 @@ def test_a_full_disk_while_saving_state_is_a_clear_error_and_leaves_no_partial_f
     assert run.info.status == "FAILED"
     state = Path(run.data.tags["seqapps.state_dir"])
     assert not list(state.glob(".*.tmp"))  # no half-written file left behind
+
+
+@pytest.mark.slow
+def test_a_store_lost_for_good_mid_run_exits_75_with_the_state_saved(python_exe, workdir):
+    port = free_port()
+    server = start_server(python_exe, port, workdir / "server.db", workdir)
+    uri = f"http://127.0.0.1:{port}"
+    script = str(Path(python_exe).with_name("seqapps"))
+    # MLflow retries for minutes by default; a scheduler's job would wait that long too.
+    quick = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "3"}
+    run = subprocess.Popen(
+        [script, "run", "sentiment", *TINY, "--epochs", "6", "--tracking-uri", uri],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **quick},
+    )
+    try:
+        for line in run.stdout:
+            if "val_loss" in line:
+                break
+        stop_server(server)  # and it does not come back
+        _, err = run.communicate(timeout=600)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 75, err[-3000:]
+    (line,) = [text for text in err.splitlines() if text.startswith("Error:")]
+    assert f"lost the tracking store {uri}" in line and "--resume" in line
+    assert "Traceback" not in err
+    state = Path(line.split("the trained state is saved in ")[1].split(". Once")[0])
+    assert (state / "state.json").is_file()

@@ -193,6 +193,7 @@ class StockTask(Task):
         import_tensorflow()
         every = {split: prepared.origins(split) for split in SPLITS}
         kept = cap_splits(every, config.max_samples, config.seed)
+        self.test_origins = kept["test"]
         datasets, sizes = {}, {}
         for split, origins in kept.items():
             datasets[split] = windows_dataset(
@@ -232,7 +233,7 @@ class StockTask(Task):
         from seqapps.api import plots
 
         prepared = self.prepared
-        origins = prepared.origins("test")
+        origins = self.test_origins
         raw_origins = origins + prepared.offset
         prices, horizon = prepared.raw_prices, prepared.horizon
         scaled = model.predict(data.test.batch(256), verbose=0)
