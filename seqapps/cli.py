@@ -150,7 +150,13 @@ def cli():
     type=int,
     help=f"Seed for data order and weights (same seed, same metrics on CPU). {_default('seed')}",
 )
-@click.option("--max-samples", type=int, help="Use at most this many examples (quick trials).")
+@click.option(
+    "--max-samples",
+    type=int,
+    metavar="N",
+    help="Quick trials: N examples of each split (train, validation, test), drawn with --seed "
+    "after the data is split, for every task.",
+)
 @click.option("--experiment", help="MLflow experiment name. [default: the task name]")
 @cli_options.tracking_uri()
 @click.option("--run-name", help="MLflow run name. [default: generated]")
