@@ -45,7 +45,7 @@ def test_a_nan_loss_fails_the_run_and_keeps_the_last_good_state(tracking_uri, wo
     class Diverging(SentimentTask):
         def build_model(self, spec, arch, config):
             model = super().build_model(spec, arch, config)
-            steps = math.ceil(240 / config.batch_size)  # 300 samples: 240 for training
+            steps = math.ceil(300 / config.batch_size)  # --max-samples 300: 300 for training
             poisoned = PoisonAfter(after=2 * steps)(model.outputs[0])  # epoch 3 goes NaN
             return keras.Model(model.inputs, poisoned)
 

@@ -195,4 +195,5 @@ def test_unknown_column(runner, seqapps_cli, tracking_uri, workdir):
 def test_bad_transform_value(runner, seqapps_cli, tracking_uri, workdir):
     csv = write_daily_csv(workdir / "prices.csv")
     line = bad(runner, seqapps_cli, tracking_uri, csv, "target_transform=returns")
-    assert "target_transform=returns: expected log_return or price" in line
+    assert "--set target_transform=returns: " in line
+    assert "expected one of log_return, price" in line
