@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -11,6 +12,34 @@ from click.testing import CliRunner
 # Keep TensorFlow quiet and on two threads, like the CI machine.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+#: Test files whose module-scoped fixtures train models: their tests stay on one worker, so
+#: the models are trained once. Every other test is scheduled on its own.
+TESTS = Path(__file__).resolve().parent
+TOGETHER = {
+    path.relative_to(TESTS.parent).as_posix()
+    for path in TESTS.rglob("test_*.py")
+    if 'scope="module"' in path.read_text(encoding="utf-8")
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Spread tests one by one over the workers (a file of many quick tests no longer holds
+    one worker while the other idles), except the files in TOGETHER."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneByOneExceptSharedFixtures(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return path if path in TOGETHER else nodeid
+
+    return OneByOneExceptSharedFixtures(config, log)
+
+
+def pytest_collection_modifyitems(items):
+    """Slow tests first: started early, a long test does not end the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -56,6 +56,7 @@ def tiny_model(arch, kind: str, settings: EncoderSettings = SETTINGS):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("arch_name", "kind"), MATRIX, ids=[f"{a}-{k}" for a, k in MATRIX])
 def test_arch_learns_saves_and_reloads(arch_name, kind, tmp_path):
     keras.utils.set_random_seed(0)

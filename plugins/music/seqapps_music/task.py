@@ -110,18 +110,12 @@ class MusicTask(Task):
         source = "music21:bach" if config.data == "sample" else config.data
         paths, description = source_files(source)
         cache = Path(config.data_dir) if config.data_dir else default_cache_dir()
-        pieces = read_pieces(paths, self.steps_per_quarter, cache)
-        if len(pieces) < 3:
-            raise DataError(
-                f"--data {description}: {len(pieces)} usable piece(s); at least 3 are needed "
-                "(train, validation and test are split by piece)"
-            )
+        by_split = self._read_splits(paths, description, config, cache)
         if options["normalize_key"]:
-            pieces = [transpose(p, shift_to_c(p.notes())) or p for p in pieces]
-        assigned = split_groups(
-            [p.name for p in pieces], options["validation_fraction"], options["test_fraction"]
-        )
-        by_split = {s: [p for p in pieces if assigned[p.name] == s] for s in SPLITS}
+            by_split = {
+                s: [transpose(p, shift_to_c(p.notes())) or p for p in by_split[s]] for s in SPLITS
+            }
+        pieces = [p for s in SPLITS for p in by_split[s]]
         self.pieces = by_split
         originals = list(by_split["train"])
         for semitones in range(1, options["transpose"] + 1):
@@ -156,6 +150,55 @@ class MusicTask(Task):
         rows = [(p.name, p.length, len(p.notes())) for p in pieces]
         fingerprint = fingerprint_rows([*rows, (self.representation, self.steps_per_quarter)])
         return DataBundle.from_splits(datasets, spec, description, fingerprint, sizes)
+
+    def _read_splits(self, paths, description: str, config, cache) -> dict[str, list]:
+        """Pieces by split, split by piece name.
+
+        With --max-samples N, files are split by name before parsing and only enough of them
+        are parsed: each split's files in an order drawn with the run's seed, until they hold
+        N windows (cap_splits then draws N of those). A full read parses every file first,
+        so unreadable files never take a split's place.
+        """
+        options = config.options
+        fractions = (options["validation_fraction"], options["test_fraction"])
+        if not config.max_samples:
+            pieces = read_pieces(paths, self.steps_per_quarter, cache)
+            _check_piece_count(description, len(pieces))
+            assigned = split_groups([p.name for p in pieces], *fractions)
+            return {s: [p for p in pieces if assigned[p.name] == s] for s in SPLITS}
+        _check_piece_count(description, len({path.stem for path in paths}))
+        assigned = split_groups([path.stem for path in paths], *fractions)
+        by_split = {}
+        for number, split in enumerate(SPLITS):
+            files = [path for path in paths if assigned[path.stem] == split]
+            order = np.random.default_rng([config.seed, number]).permutation(len(files))
+            by_split[split] = self._read_enough(
+                [files[i] for i in order], config.max_samples, cache
+            )
+        empty = [split for split in SPLITS if not by_split[split]]
+        if empty:
+            usable = sum(len(pieces) for pieces in by_split.values())
+            _check_piece_count(description, usable, f"; the {empty[0]} split got none")
+        return by_split
+
+    def _read_enough(self, files, max_samples: int, cache) -> list:
+        """The first pieces of ``files`` that hold ``max_samples`` windows, in name order."""
+        chosen, windows = [], 0
+        for path in files:
+            if windows >= max_samples:
+                break
+            for piece in read_pieces([path], self.steps_per_quarter, cache):
+                chosen.append((path, piece))
+                windows += self._window_count(piece)
+        return [piece for _, piece in sorted(chosen, key=lambda item: item[1].name)]
+
+    def _window_count(self, piece) -> int:
+        """How many (inputs, targets) windows ``_windows`` cuts from this piece."""
+        if self.representation == "melody":
+            targets = len(encoding.melody_tokens(piece)) + 1  # START ... END, one step ahead
+        else:
+            targets = piece.length  # a silent first row, then every step
+        return max(1, -(-targets // self.max_length))
 
     def _token_ids(self, tokens: list[str]) -> np.ndarray:
         index = self.vocabulary.index
@@ -440,3 +483,11 @@ class MusicTask(Task):
             return
         lines = [f"{row['prime']} | {row['events']}".strip(" |") for row in rows]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _check_piece_count(description: str, count: int, detail: str = "") -> None:
+    if count < 3 or detail:
+        raise DataError(
+            f"--data {description}: {count} usable piece(s); at least 3 are needed "
+            f"(train, validation and test are split by piece{detail})"
+        )
