@@ -31,6 +31,10 @@ class Batches:
 
 def build_input_pipeline(ctx: RunContext) -> Batches:
     """Step 6: cached, per-epoch shuffled and augmented batches (input_pipeline)."""
+    # Seeded here, after the run is open: MLflow names an unnamed run from Python's global
+    # random, so seeding earlier gave every unnamed run the same name. Before the pipeline
+    # exists: tf.data shuffles combine their seed with the global one.
+    seed_everything(ctx.config.seed)
     first_epoch = 0 if ctx.resume is None else ctx.resume[0].epoch
     train, validation, test = input_pipeline.build(
         ctx.task,

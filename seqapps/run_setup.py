@@ -74,8 +74,6 @@ def load_data(ctx: RunContext) -> None:
     from seqapps.tensorflow_import import import_tensorflow
 
     import_tensorflow()
-    # Before the input pipeline exists: tf.data shuffles combine their seed with the global one.
-    seed_everything(config.seed)
     sizes = ", ".join(f"{split} {count}" for split, count in ctx.data.sizes.items())
     ctx.echo(f"data: {sizes} examples (fingerprint {ctx.data.fingerprint})")
 

@@ -142,7 +142,8 @@ class Tracker:
             reason = (
                 str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             )
-            raise TrackingError(f"cannot use tracking store {self.uri}: {reason[:300]}") from None
+            # The whole first line: MLflow puts the fix at its end (e.g. for file stores).
+            raise TrackingError(f"cannot use tracking store {self.uri}: {reason}") from None
 
     def experiment_id(self, name: str) -> str:
         """Id of experiment ``name``, created if missing (safe when processes race)."""

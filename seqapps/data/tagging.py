@@ -26,7 +26,7 @@ class Sentence:
 
 def _lines(path: Path):
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:
             yield from enumerate(handle, 1)
     except UnicodeDecodeError:
         raise DataError(f"--data {path}: not UTF-8 text") from None

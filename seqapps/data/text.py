@@ -7,18 +7,23 @@ from pathlib import Path
 
 from seqapps.exceptions import DataError
 
+#: Longest field a CSV/TSV may hold (Python's csv module stops at 128 KB by default).
+MAX_FIELD_BYTES = 16 * 1024 * 1024
+
 
 def read_labelled_text(
     path: Path, text_column: str, label_column: str
 ) -> tuple[list[str], list[str]]:
     """Read (texts, labels) from a CSV or TSV file with a header row.
 
-    The delimiter is a tab for .tsv/.tab files and a comma otherwise. Every problem names
-    the file, and the row where there is one.
+    The delimiter is a tab for .tsv/.tab files and a comma otherwise; a UTF-8 byte-order
+    mark (Excel's "CSV UTF-8") is dropped; a field may hold up to 16 MB. Every problem
+    names the file, and the row where there is one.
     """
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_BYTES))
     delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
         raise DataError(f"--data {path}: cannot read ({error.strerror})") from None
     texts, labels = [], []

@@ -98,7 +98,7 @@ def _read_rows(path: Path, date_column: str, value_columns: list[str]):
     """The date column's key, the value columns' keys (found case-insensitively), and the
     rows with their file line numbers."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
             if not header:
