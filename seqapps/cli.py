@@ -220,8 +220,14 @@ def cli():
     type=click.Path(dir_okay=False),
     help="YAML file of run settings; flags given here win.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --resume: continue even though the run looks alive (its host and pid, or a "
+    "heartbeat under 90 s old, say so).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No per-epoch progress.")
-def run(task, config_file, set_pairs, quiet, resume_run_id, **flags):
+def run(task, config_file, set_pairs, quiet, resume_run_id, force, **flags):
     """Train TASK, evaluate it on the test split, and log the run to MLflow.
 
     \b
@@ -233,21 +239,31 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, **flags):
       seqapps run sentiment --resume last        # continue the newest interrupted run
     """
     task_cls = registry.load_task(task)
+    if force and not resume_run_id:
+        raise click.UsageError("--force goes with --resume")
+    resume = None
     if resume_run_id:
         from seqapps import resuming
 
-        lookup = ("tracking_uri", "experiment") if resume_run_id == "last" else ("tracking_uri",)
+        # Where the run is and where its data is may change; nothing else may.
+        lookup = ("tracking_uri", "data", "data_dir")
+        lookup += ("experiment",) if resume_run_id == "last" else ()
         typed = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None]
         typed = [flag for flag in typed if flag[2:].replace("-", "_") not in lookup]
         typed += ["--config"] * bool(config_file) + ["--set"] * bool(set_pairs)
         resolved, resume_run_id = resuming.resumed_config(
             task_cls,
-            resume_run_id,
+            resuming.Resume(resume_run_id, force),
             typed,
             flags.get("tracking_uri"),
             flags.get("experiment"),
             click.echo,
         )
+        for name in ("data", "data_dir"):  # checked against the run's data fingerprint
+            if flags.get(name) is not None:
+                value = flags[name]
+                setattr(resolved, name, config_module.absolute_data_path(value))
+        resume = resuming.Resume(resume_run_id, force)
     else:
         file_values = config_module.read_config_file(config_file) if config_file else {}
         set_values = config_module.parse_set_pairs(set_pairs)
@@ -263,7 +279,7 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, **flags):
         resolved.verbose = 0
     from seqapps import training
 
-    result = training.run(task_cls, resolved, echo=click.echo, resume_run_id=resume_run_id)
+    result = training.run(task_cls, resolved, echo=click.echo, resume=resume)
     for line in result.summary:
         click.echo(line)
 

@@ -210,6 +210,15 @@ def _check_ranges(config: RunConfig) -> None:
             raise ConfigError(f"{flag} must be {expected}, got {getattr(config, name)!r}")
 
 
+def absolute_data_path(data: str) -> str:
+    """A --data naming a local file or folder, made absolute (the run records it, and a
+    resume from another folder must find it); "sample", tfds:NAME and the like as given."""
+    if data == "sample" or ":" in data.split("/", 1)[0]:
+        return data
+    path = Path(data).expanduser()
+    return str(path.resolve()) if path.exists() else data
+
+
 def resolve(
     task_cls,
     flags: dict[str, Any],
@@ -232,6 +241,8 @@ def resolve(
     for name, value in flags.items():
         if value is not None:
             merged[name] = _coerce_field(name, value, "--" + name.replace("_", "-"))
+    if merged.get("data"):
+        merged["data"] = absolute_data_path(merged["data"])
     options = {**file_options, **(set_values or {})}
     arch = load_arch(merged["arch"]) if load_arch else None
     config = RunConfig(

@@ -6,25 +6,36 @@ seqapps run sentiment --resume last
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from seqapps import config as config_module
-from seqapps import registry, runstate
+from seqapps import heartbeat, registry, runstate
 from seqapps.exceptions import ConfigError
 from seqapps.tracking import epoch_metric_name
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Which run to continue, and whether to do so even though it looks alive."""
+
+    run_id: str
+    force: bool = False
+
+
 def resumed_config(
-    task_cls, run_id: str, settings_given: list[str], tracking_uri: str | None, experiment, echo
+    task_cls, resume: Resume, settings_given: list[str], tracking_uri: str | None, experiment, echo
 ):
-    """The logged config of run ``run_id`` ("last": the newest interrupted run of the task
-    in ``experiment``), and that run's id: a resumed run keeps its settings.
+    """The logged config of the run to resume (``resume.run_id`` "last": the newest
+    interrupted run of the task in ``experiment``), and that run's id: a resumed run keeps
+    its settings.
 
     ``settings_given`` names the settings the user typed besides --resume (flags, --config,
     --set); any is an error, as the run continues with its own.
     """
     from seqapps.tracking import Tracker
 
+    run_id = resume.run_id
     if settings_given:
         raise ConfigError(
             f"--resume {run_id} continues the run with its logged settings; "
@@ -35,6 +46,7 @@ def resumed_config(
         run_id = last_interrupted_run(tracker, task_cls.name, experiment)
         echo(f"resuming run {run_id}, the last interrupted {task_cls.name} run")
     run = tracker.get_run(run_id)
+    check_not_alive(run, resume.force)  # before TensorFlow loads: a refusal comes at once
     if run.data.tags.get("task") != task_cls.name:
         raise ConfigError(
             f"--resume {run_id}: that run is of task {run.data.tags.get('task')!r}, "
@@ -76,11 +88,24 @@ def last_interrupted_run(tracker, task_name: str, experiment: str | None) -> str
     )
 
 
-def load_state(tracker, run_id: str, data):
-    """The saved state of run ``run_id``, after checking it may continue on this data."""
+def check_not_alive(run, force: bool) -> None:
+    """Refuse to resume a run some process still trains (unless ``force``)."""
+    owner = heartbeat.alive(run)
+    if owner and not force:
+        raise ConfigError(
+            f"--resume {run.info.run_id}: the run is still alive ({owner}); let it finish or "
+            "stop it first, or add --force if that process is not training it"
+        )
+
+
+def load_state(tracker, resume: Resume, data):
+    """The saved state of the run to resume and its folder, after checking the run is not
+    alive elsewhere and may continue on this data; the run is then reopened as ours."""
+    run_id = resume.run_id
     run = tracker.get_run(run_id)
     if run.info.status == "FINISHED":
         raise ConfigError(f"--resume {run_id}: the run is already FINISHED")
+    check_not_alive(run, resume.force)
     directory = run.data.tags.get("seqapps.state_dir")
     if not directory:
         raise ConfigError(f"--resume {run_id}: the run has no seqapps state (seqapps.state_dir)")
@@ -90,8 +115,9 @@ def load_state(tracker, run_id: str, data):
             f"--resume {run_id}: the data changed since the run started (fingerprint "
             f"{data.fingerprint}, was {progress.fingerprint}); start a new run instead"
         )
-    tracker.reopen(run_id, {"seqapps.resumed_at_epoch": str(progress.epoch + 1)})
-    return progress, arrays
+    tags = {"seqapps.resumed_at_epoch": str(progress.epoch + 1), **heartbeat.owner_tags()}
+    tracker.reopen(run_id, tags)
+    return progress, arrays, Path(directory)
 
 
 def reconcile_epoch_metrics(tracker, run_id: str, progress) -> set[int]:

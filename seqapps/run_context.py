@@ -39,6 +39,8 @@ class RunContext:
     snapshot: Any = None
     #: Where checkpoints and the model folder go (--output-dir/<run id> or a temporary one).
     work: Path | None = None
+    #: The resumable state's folder: a new run's, or the one a resumed run was started with.
+    state_dir: Path | None = None
 
     @property
     def stateful(self) -> bool:
@@ -52,10 +54,12 @@ class RunContext:
 
     @property
     def state_directory(self) -> Path:
-        """Where the run's resumable state lives."""
-        from seqapps import runstate
+        """Where the run's resumable state lives (whatever the current folder is now)."""
+        if self.state_dir is None:
+            from seqapps import runstate
 
-        return runstate.state_directory(self.config.output_dir, self.run_id)
+            self.state_dir = runstate.state_directory(self.config.output_dir, self.run_id)
+        return self.state_dir
 
 
 @dataclass

@@ -11,7 +11,7 @@ import platform
 from pathlib import Path
 
 import seqapps
-from seqapps import registry, resuming
+from seqapps import heartbeat, registry, resuming
 from seqapps.archs import Arch
 from seqapps.exceptions import ConfigError
 from seqapps.run_context import RunContext
@@ -98,13 +98,14 @@ def choose_strategy(ctx: RunContext) -> None:
             )
 
 
-def open_run(ctx: RunContext, parent_run_id: str | None, tags, resume_run_id: str | None):
+def open_run(ctx: RunContext, parent_run_id: str | None, tags, resume: resuming.Resume | None):
     """Step 4: a new MLflow run (nested under ``parent_run_id``), or the resumed one."""
     name = ctx.config.experiment or ctx.config.task
     tracker = ctx.tracker
-    if resume_run_id:
-        ctx.run_id = resume_run_id
-        ctx.resume = resuming.load_state(tracker, resume_run_id, ctx.data)
+    if resume is not None:
+        ctx.run_id = resume.run_id
+        progress, arrays, ctx.state_dir = resuming.load_state(tracker, resume, ctx.data)
+        ctx.resume = (progress, arrays)
         ctx.echo(f"MLflow run {ctx.run_id} continues in experiment {name!r} ({tracker.uri})")
         return
     tags = {
@@ -116,7 +117,8 @@ def open_run(ctx: RunContext, parent_run_id: str | None, tags, resume_run_id: st
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
     ctx.run_id = tracker.start_run(ctx.experiment_id, ctx.config.run_name, tags)
-    tracker.set_tags(ctx.run_id, {"seqapps.state_dir": str(ctx.state_directory)})
+    owner = heartbeat.owner_tags()
+    tracker.set_tags(ctx.run_id, {"seqapps.state_dir": str(ctx.state_directory), **owner})
     if isinstance(tracker, NullTracker):
         ctx.echo(f"worker {ctx.cluster.worker_index}: the chief opens and logs the MLflow run")
     else:

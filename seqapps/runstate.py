@@ -26,11 +26,24 @@ STATE_FILE = "state.json"
 ARRAYS_FILE = "state.npz"
 
 
+def state_root() -> Path:
+    """Where runs without --output-dir keep their state: $SEQAPPS_STATE_DIR, else
+    $XDG_STATE_HOME/seqapps/runs, else ~/.local/state/seqapps/runs.
+
+    Per user, not per working directory, so a run resumes from any folder.
+    """
+    if os.environ.get("SEQAPPS_STATE_DIR"):
+        return Path(os.environ["SEQAPPS_STATE_DIR"]).expanduser()
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "seqapps" / "runs"
+
+
 def state_directory(output_dir: str | None, run_id: str) -> Path:
-    """Where a run keeps its resumable state: OUTPUT_DIR/<run id>/state or .seqapps/runs/<id>."""
+    """Where a new run keeps its resumable state: OUTPUT_DIR/<run id>/state, else
+    state_root()/<run id>. A resumed run keeps the folder its ``seqapps.state_dir`` names."""
     if output_dir:
         return (Path(output_dir) / run_id / "state").resolve()
-    return (Path(".seqapps") / "runs" / run_id).resolve()
+    return (state_root() / run_id).resolve()
 
 
 @dataclass

@@ -19,12 +19,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from seqapps import run_setup, stopping
+from seqapps import heartbeat, run_setup, stopping
 from seqapps.config import RunConfig
 from seqapps.exceptions import RunInterrupted, SeqappsError, TrainingError
+from seqapps.resuming import Resume
 from seqapps.run_context import RunContext, RunResult
 
-__all__ = ["RunResult", "run"]
+__all__ = ["Resume", "RunResult", "run"]
 
 
 def run(
@@ -33,19 +34,22 @@ def run(
     echo: Callable[[str], None] = print,
     parent_run_id: str | None = None,
     tags: dict[str, str] | None = None,
-    resume_run_id: str | None = None,
+    resume: Resume | None = None,
 ) -> RunResult:
     """Train, evaluate and log one run of ``task_cls`` as described by ``config``.
 
     ``parent_run_id`` nests the run under a pipeline's parent run; ``tags`` are added to it.
-    ``resume_run_id`` continues that (interrupted) run from its saved state, in the same
-    MLflow run.
+    ``resume`` continues that (interrupted) run from its saved state, in the same MLflow run.
     """
-    ctx = run_setup.resolve(task_cls, config, echo, resuming_run=bool(resume_run_id))
+    ctx = run_setup.resolve(task_cls, config, echo, resuming_run=resume is not None)
     run_setup.load_data(ctx)
     run_setup.choose_strategy(ctx)
-    run_setup.open_run(ctx, parent_run_id, tags, resume_run_id)
-    with _run_ends_marked(ctx), _precision_policy(config.mixed_precision):
+    run_setup.open_run(ctx, parent_run_id, tags, resume)
+    with (
+        _run_ends_marked(ctx),
+        heartbeat.beating(ctx.tracker, ctx.run_id),
+        _precision_policy(config.mixed_precision),
+    ):
         return _train_evaluate_log(ctx)
 
 

@@ -43,6 +43,14 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def state_root(tmp_path_factory):
+    """Runs without --output-dir keep their resumable state here, never in ~."""
+    folder = tmp_path_factory.mktemp("run-state")
+    os.environ["SEQAPPS_STATE_DIR"] = str(folder)
+    return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
 def shared_cache(tmp_path_factory):
     """Parsed-data caches (music scores) in one temp folder for the session, never in ~.
 
