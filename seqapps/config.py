@@ -241,8 +241,6 @@ def resolve(
     for name, value in flags.items():
         if value is not None:
             merged[name] = _coerce_field(name, value, "--" + name.replace("_", "-"))
-    if merged.get("data"):
-        merged["data"] = absolute_data_path(merged["data"])
     options = {**file_options, **(set_values or {})}
     arch = load_arch(merged["arch"]) if load_arch else None
     config = RunConfig(

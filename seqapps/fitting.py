@@ -93,7 +93,11 @@ def fit(ctx: RunContext, batches: Batches) -> None:
         runstate.restore(ctx.model, arrays)
         snapshot.best = arrays["best"] or None
         logged_steps = _reconcile(ctx)
-        ctx.echo(f"resuming at epoch {snapshot.progress.epoch + 1} of {ctx.config.epochs}")
+        done, total = snapshot.progress.epoch, ctx.config.epochs
+        if done >= total:
+            ctx.echo(f"all {total} epochs were trained before the stop; finishing the run")
+        else:
+            ctx.echo(f"resuming at epoch {done + 1} of {total}")
     progress = callbacks.RunProgress(snapshot, ctx.config.patience)
     hooks = [progress, callbacks.EpochMetricsToMlflow(ctx.tracker, ctx.run_id, logged_steps)]
     if ctx.stateful:

@@ -6,6 +6,7 @@ is checked here, before a run is opened, so a user mistake never leaves a run be
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import seqapps
 from seqapps import heartbeat, registry, resuming
 from seqapps.archs import Arch
+from seqapps.config import absolute_data_path
 from seqapps.exceptions import ConfigError
 from seqapps.run_context import RunContext
 from seqapps.tracking import NullTracker, Tracker
@@ -59,6 +61,7 @@ def resolve(task_cls, config, echo, resuming_run: bool) -> RunContext:
         _check_writable_folder(config.output_dir)
     tracker = Tracker(config.tracking_uri) if cluster is None or cluster.is_chief else NullTracker()
     experiment_id = tracker.experiment_id(config.experiment or config.task)
+    tracker.check_artifact_root(experiment_id)
     return RunContext(task, arch, config, echo, chunk, cluster, tracker, experiment_id)
 
 
@@ -129,7 +132,9 @@ def log_params(ctx: RunContext) -> None:
     """Step 5: every setting, data fact and version as MLflow params (new runs only: a
     resumed run keeps the params it was started with)."""
     strategy, data = ctx.strategy, ctx.data
-    ctx.params = ctx.config.as_params()
+    # Recorded absolute: a resume from another folder must find the data.
+    recorded = dataclasses.replace(ctx.config, data=absolute_data_path(ctx.config.data))
+    ctx.params = recorded.as_params()
     ctx.params.update(
         {
             "data.source": data.source,
@@ -146,7 +151,7 @@ def log_params(ctx: RunContext) -> None:
     )
     if ctx.resume is None:
         ctx.tracker.log_params(ctx.run_id, ctx.params)
-        ctx.tracker.log_text(ctx.run_id, ctx.config.to_yaml(), "config.yaml")
+        ctx.tracker.log_text(ctx.run_id, recorded.to_yaml(), "config.yaml")
 
 
 def seed_everything(seed: int) -> None:

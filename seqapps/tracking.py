@@ -31,6 +31,19 @@ def resolve_tracking_uri(explicit: str | None) -> str:
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+def is_store_failure(error: BaseException) -> bool:
+    """Whether ``error`` comes from the tracking store (database, HTTP, MLflow's client)
+    rather than from training."""
+    module = type(error).__module__.split(".")[0]
+    return module in ("sqlalchemy", "sqlite3", "requests", "urllib3", "mlflow")
+
+
+def first_line(error: BaseException) -> str:
+    """An exception's first line (SQLAlchemy and MLflow add the statement and a URL after)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def epoch_metric_name(key: str) -> str:
     """MLflow name of a Keras log key: train_loss, val_loss, train_accuracy, ..."""
     return key if key.startswith("val_") else f"train_{key}"
@@ -51,7 +64,7 @@ def _quick_http_failures() -> Iterator[None]:
         for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
     }
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
-    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "5"
     try:
         yield
     finally:
@@ -110,7 +123,13 @@ def _check_sqlite_location(tracking_uri: str) -> None:
     path_text = tracking_uri[len("sqlite:///") :]
     if not path_text or path_text == ":memory:":
         return
-    directory = Path(path_text).expanduser().resolve().parent
+    path = Path(path_text).expanduser().resolve()
+    directory = path.parent
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                # Before any lock file is made beside it, and before MLflow writes to it.
+                raise TrackingError(f"tracking URI {tracking_uri}: {path} is not an SQLite file")
     if not directory.is_dir():
         raise TrackingError(f"tracking URI {tracking_uri}: directory {directory} does not exist")
     if not os.access(directory, os.W_OK):
@@ -165,6 +184,22 @@ class Tracker:
             if found is None:
                 raise
             return found.experiment_id
+
+    def check_artifact_root(self, experiment_id: str) -> None:
+        """Fail before a run opens when the experiment's artifacts would land in a local
+        folder that cannot be written (e.g. ./mlruns in a read-only working directory)."""
+        location = self.client.get_experiment(experiment_id).artifact_location or ""
+        if location.startswith("file://"):
+            location = location[len("file://") :]
+        if "://" in location or not location:
+            return  # a server or a remote store checks its own
+        folder = Path(location).expanduser()
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if existing is not None and not os.access(existing, os.W_OK):
+            raise TrackingError(
+                f"tracking store {self.uri}: artifacts go to {folder}, and {existing} is not "
+                "writable; run from a writable folder or use another store"
+            )
 
     def start_run(self, experiment_id: str, run_name: str | None, tags: dict[str, str]) -> str:
         """Open a RUNNING run in an explicit experiment and return its id."""

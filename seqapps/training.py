@@ -21,9 +21,10 @@ from pathlib import Path
 
 from seqapps import heartbeat, run_setup, stopping
 from seqapps.config import RunConfig
-from seqapps.exceptions import RunInterrupted, SeqappsError, TrainingError
+from seqapps.exceptions import RunInterrupted, SeqappsError, StoreLostError, TrainingError
 from seqapps.resuming import Resume
 from seqapps.run_context import RunContext, RunResult
+from seqapps.tracking import first_line, is_store_failure
 
 __all__ = ["Resume", "RunResult", "run"]
 
@@ -102,11 +103,35 @@ def _run_ends_marked(ctx: RunContext) -> Iterator[None]:
             error.exit_code = stop.exit_code
             raise error from None
         except SeqappsError as error:
+            _flush_quietly(tracker)
             tracker.fail(run_id, str(error))
             raise
         except Exception as error:
+            if is_store_failure(error):
+                raise _store_lost(ctx, error) from None
+            _flush_quietly(tracker)  # the epochs' metrics first: they are the run
             tracker.fail(run_id, f"{type(error).__name__}: {error}")
             raise TrainingError(f"run {run_id} failed: {type(error).__name__}: {error}") from error
+
+
+def _flush_quietly(tracker) -> None:
+    with contextlib.suppress(Exception):
+        tracker.flush()
+
+
+def _store_lost(ctx: RunContext, error: BaseException) -> StoreLostError:
+    """The store failed mid-run: save what trained (if anything did) and say how to go on."""
+    saved = ""
+    if ctx.snapshot is not None:
+        with contextlib.suppress(Exception):
+            ctx.snapshot.save()
+            saved = f"; the trained state is saved in {ctx.state_directory}"
+    ctx.tracker.fail(ctx.run_id, f"tracking store failed: {first_line(error)}")
+    return StoreLostError(
+        f"lost the tracking store {ctx.tracker.uri} ({type(error).__name__}: "
+        f"{first_line(error)}){saved}. Once the store works again: seqapps run "
+        f"{ctx.config.task} --resume {ctx.run_id}"
+    )
 
 
 @contextlib.contextmanager

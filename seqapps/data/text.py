@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
-from seqapps.exceptions import DataError
+from seqapps.exceptions import DataError, DataWarning
+
+#: Suffixes of files that are surely not delimited text (named at once, not parsed as CSV).
+NOT_CSV = (".json", ".jsonl", ".xlsx", ".xls", ".parquet", ".pkl", ".zip", ".gz", ".npz")
 
 #: Longest field a CSV/TSV may hold (Python's csv module stops at 128 KB by default).
 MAX_FIELD_BYTES = 16 * 1024 * 1024
@@ -18,43 +22,61 @@ def read_labelled_text(
 
     The delimiter is a tab for .tsv/.tab files and a comma otherwise; a UTF-8 byte-order
     mark (Excel's "CSV UTF-8") is dropped; a field may hold up to 16 MB. Every problem
-    names the file, and the row where there is one.
+    names the file, and the row where there is one; rows with an empty text are kept and
+    counted in one warning.
     """
+    if path.suffix.lower() in NOT_CSV:
+        raise DataError(
+            f"--data {path}: a {path.suffix} file; expected a CSV or TSV file with a header row"
+        )
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_BYTES))
-    delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
         raise DataError(f"--data {path}: cannot read ({error.strerror})") from None
-    texts, labels = [], []
     with handle:
         try:
+            delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
             reader = csv.DictReader(handle, delimiter=delimiter)
-            header = reader.fieldnames
-            if not header:
-                raise DataError(f"--data {path}: file is empty")
-            for column, option in ((text_column, "text_column"), (label_column, "label_column")):
-                if column not in header:
-                    raise DataError(
-                        f"--data {path}: no column {column!r} (set it with --set {option}=NAME); "
-                        f"columns: {', '.join(header)}"
-                    )
-            for row in reader:
-                text, label = row[text_column], row[label_column]
-                if text is None or label is None:
-                    raise DataError(f"--data {path}: row {reader.line_num} has too few fields")
-                if not text.strip() and not label.strip():
-                    continue
-                if not label.strip():
-                    raise DataError(f"--data {path}: row {reader.line_num} has an empty label")
-                texts.append(text)
-                labels.append(label.strip())
+            _check_header(path, reader.fieldnames, text_column, label_column)
+            texts, labels = _labelled_rows(path, reader, text_column, label_column)
         except UnicodeDecodeError:
             raise DataError(f"--data {path}: not UTF-8 text") from None
         except csv.Error as error:
             raise DataError(f"--data {path}: malformed CSV ({error})") from None
     if not texts:
         raise DataError(f"--data {path}: no examples (only a header)")
+    empty = sum(not text.strip() for text in texts)
+    if empty:
+        warnings.warn(f"{path}: {empty} rows have an empty text", DataWarning, stacklevel=2)
+    return texts, labels
+
+
+def _check_header(path: Path, header, text_column: str, label_column: str) -> None:
+    if not header:
+        raise DataError(f"--data {path}: file is empty")
+    for column, option in ((text_column, "text_column"), (label_column, "label_column")):
+        if column not in header:
+            shown = ", ".join(header)
+            shown = shown if len(shown) <= 300 else shown[:300] + " ..."
+            raise DataError(
+                f"--data {path}: no column {column!r} (set it with --set {option}=NAME); "
+                f"columns: {shown}"
+            )
+
+
+def _labelled_rows(path: Path, reader, text_column: str, label_column: str):
+    texts, labels = [], []
+    for row in reader:
+        text, label = row[text_column], row[label_column]
+        if text is None or label is None:
+            raise DataError(f"--data {path}: row {reader.line_num} has too few fields")
+        if not text.strip() and not label.strip():
+            continue
+        if not label.strip():
+            raise DataError(f"--data {path}: row {reader.line_num} has an empty label")
+        texts.append(text)
+        labels.append(label.strip())
     return texts, labels
 
 

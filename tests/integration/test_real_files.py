@@ -55,3 +55,38 @@ def test_the_byte_order_mark_is_not_part_of_the_first_column(tmp_path, suffix):
     path = tmp_path / f"data{suffix}"
     path.write_bytes(b"\xef\xbb\xbf" + f"text{separator}label\nhi{separator}a\n".encode())
     assert read_labelled_text(path, "text", "label") == (["hi"], ["a"])
+
+
+def test_a_json_file_is_named_not_dumped(runner, seqapps_cli, tracking_uri, workdir):
+    (workdir / "reviews.json").write_text('[{"text": "' + "x" * 5000 + '", "label": "a"}]')
+    args = ["run", "sentiment", "--data", "reviews.json", "--tracking-uri", tracking_uri]
+    result = runner.invoke(seqapps_cli, args)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.endswith("a .json file; expected a CSV or TSV file with a header row")
+    assert len(line) < 300 and "Traceback" not in result.output
+
+
+def test_a_sqlite_uri_at_another_kind_of_file_is_refused_without_a_lock_file(
+    runner, seqapps_cli, workdir
+):
+    notes = workdir / "notes.txt"
+    notes.write_text("not a database\n")
+    result = runner.invoke(
+        seqapps_cli, ["run", "sentiment", "--tracking-uri", f"sqlite:///{notes}"]
+    )
+    assert result.exit_code == 2
+    assert f"{notes} is not an SQLite file" in result.stderr
+    assert notes.read_text() == "not a database\n"
+    assert sorted(p.name for p in workdir.iterdir()) == ["notes.txt"]  # no .seqapps-lock
+
+
+def test_empty_texts_are_kept_and_counted_in_one_warning(tmp_path):
+    from seqapps.data.text import read_labelled_text
+    from seqapps.exceptions import DataWarning
+
+    path = tmp_path / "reviews.csv"
+    path.write_text('text,label\n"",pos\ngood,pos\n"  ",neg\n')
+    with pytest.warns(DataWarning, match=r"reviews\.csv: 2 rows have an empty text"):
+        texts, labels = read_labelled_text(path, "text", "label")
+    assert (texts, labels) == (["", "good", "  "], ["pos", "pos", "neg"])
