@@ -201,8 +201,9 @@ def cli():
     "--checkpoint-interval",
     type=float,
     metavar="SECONDS",
-    help="Save the resumable state at most this often (0: every epoch); always on Ctrl-C. "
-    "[default: 30]",
+    help="Save the resumable state at least this often (0: every epoch). It is saved after "
+    "every epoch anyway while that costs under 2% of training time, and always on Ctrl-C, "
+    "SIGTERM or a NaN. [default: 30]",
 )
 @click.option(
     "--resume",

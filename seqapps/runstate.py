@@ -1,8 +1,9 @@
 """What a run needs to continue after a crash: weights, optimizer, RNG and callback state.
 
 At the end of every epoch the state is copied in memory (microseconds for our models); it
-is written to disk at most every ``--checkpoint-interval`` seconds, and at once when the run
-is interrupted or stops on a NaN. A write goes to a temporary file that replaces the old
+is written to disk after every epoch while writing costs under 2% of the time between
+writes, at least every ``--checkpoint-interval`` seconds, and at once when the run is
+interrupted or stops on a NaN. A write goes to a temporary file that replaces the old
 one, so a crash or a full disk never leaves a half-written checkpoint behind.
 
 Resuming restores the state of the last saved epoch and replays everything after it: an
@@ -23,6 +24,8 @@ import numpy as np
 from seqapps.exceptions import TrainingError, UserInputError
 
 STATE_FILE = "state.json"
+#: A save is due once the time since the last one is this many times what that save took.
+SAVE_COST_FACTOR = 50
 ARRAYS_FILE = "state.npz"
 
 
@@ -68,6 +71,8 @@ class Snapshot:
         self.best: list[np.ndarray] | None = None
         self._saved_at = time.monotonic()
         self._dirty = False
+        #: How long the last save took; 0 until one is made (the first epoch then saves).
+        self._save_seconds = 0.0
 
     def capture(self, model) -> None:
         """Copy the model's variables (RNG seeds included) and the optimizer's slots."""
@@ -80,13 +85,19 @@ class Snapshot:
         self.best = [np.array(v.numpy()) for v in model.variables]
 
     def due(self) -> bool:
-        """Whether ``--checkpoint-interval`` seconds have passed since the last save."""
-        return self._dirty and time.monotonic() - self._saved_at >= self.interval
+        """Whether to save now: after every epoch while a save costs under 2% of the time
+        between saves (small models: a SIGKILL loses at most one epoch), and at least every
+        ``--checkpoint-interval`` seconds (large models, whose saves take seconds)."""
+        if not self._dirty:
+            return False
+        elapsed = time.monotonic() - self._saved_at
+        return elapsed >= self.interval or elapsed >= SAVE_COST_FACTOR * self._save_seconds
 
     def save(self) -> None:
         """Write the captured state (atomically); a clear error if the disk refuses."""
         if self.variables is None or self.directory is None:
             return
+        started = time.monotonic()
         arrays = {f"v{i}": a for i, a in enumerate(self.variables)}
         arrays.update({f"o{i}": a for i, a in enumerate(self.optimizer or [])})
         arrays.update({f"b{i}": a for i, a in enumerate(self.best or [])})
@@ -106,7 +117,9 @@ class Snapshot:
                 f"cannot save the run state in {self.directory} ({error.strerror}); "
                 "free some space or choose --output-dir elsewhere"
             ) from None
-        self._saved_at, self._dirty = time.monotonic(), False
+        now = time.monotonic()
+        self._save_seconds = now - started
+        self._saved_at, self._dirty = now, False
 
 
 def load(directory: Path) -> tuple[Progress, dict[str, list[np.ndarray]]]:
