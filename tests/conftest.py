@@ -24,6 +24,12 @@ TOGETHER = {
 }
 
 
+def pytest_xdist_auto_num_workers(config):
+    """One worker more than cores (at most 4): much of a test's time is spent waiting for
+    subprocesses and servers to start, time another worker can use."""
+    return min(4, (os.cpu_count() or 1) + 1)
+
+
 def pytest_xdist_make_scheduler(config, log):
     """Spread tests one by one over the workers (a file of many quick tests no longer holds
     one worker while the other idles), except the files in TOGETHER."""
