@@ -24,7 +24,7 @@ def test_every_many_to_one_arch_runs_sentiment_and_is_tabulated(tracking_uri):
     rows = script.compare(
         "sentiment",
         epochs=1,
-        max_samples=200,
+        max_samples=100,
         units=8,
         verbose=0,
         tracking_uri=tracking_uri,

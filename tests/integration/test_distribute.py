@@ -9,7 +9,7 @@ from mlflow import MlflowClient
 from tests.conftest import runs_in
 
 COMMON = ["run", "sentiment", "--arch", "lstm", "--units", "16", "--epochs", "2"]
-COMMON += ["--max-samples", "400", "-q"]
+COMMON += ["--max-samples", "200", "-q"]
 
 
 def seqapps(python_exe, tracking_uri, *args):

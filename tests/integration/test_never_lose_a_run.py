@@ -15,7 +15,7 @@ from mlflow import MlflowClient
 from seqapps.exceptions import TrainingError
 from tests.conftest import runs_in
 
-TINY = ["--arch", "lstm", "--units", "8", "--max-samples", "300", "--patience", "0"]
+TINY = ["--arch", "lstm", "--units", "8", "--max-samples", "150", "--patience", "0"]
 
 
 @keras.saving.register_keras_serializable(package="seqapps_tests")
@@ -45,11 +45,11 @@ def test_a_nan_loss_fails_the_run_and_keeps_the_last_good_state(tracking_uri, wo
     class Diverging(SentimentTask):
         def build_model(self, spec, arch, config):
             model = super().build_model(spec, arch, config)
-            steps = math.ceil(300 / config.batch_size)  # --max-samples 300: 300 for training
+            steps = math.ceil(150 / config.batch_size)  # --max-samples 150: 150 for training
             poisoned = PoisonAfter(after=2 * steps)(model.outputs[0])  # epoch 3 goes NaN
             return keras.Model(model.inputs, poisoned)
 
-    flags = {"epochs": 5, "units": 8, "max_samples": 300, "tracking_uri": tracking_uri}
+    flags = {"epochs": 5, "units": 8, "max_samples": 150, "tracking_uri": tracking_uri}
     flags.update({"verbose": 0, "checkpoint_interval": 1e9})  # only the NaN stop saves
     config = resolve(Diverging, flags, load_arch=registry.load_arch)
     with pytest.raises(TrainingError, match="NaN or infinite in epoch 3"):

@@ -17,7 +17,7 @@ PIPELINE = """
 name: tiny
 task: sentiment
 experiment: tiny-sweep
-params: {epochs: 1, units: 8, max_samples: 200, patience: 0}
+params: {epochs: 1, units: 8, max_samples: 100, patience: 0}
 grid:
   arch: [bow, gru, lstm, rnn]
 """
