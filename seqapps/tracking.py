@@ -31,11 +31,21 @@ def resolve_tracking_uri(explicit: str | None) -> str:
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+#: MLflow error codes that mean the store, not the request, failed.
+_STORE_DOWN_CODES = ("TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED")
+
+
 def is_store_failure(error: BaseException) -> bool:
-    """Whether ``error`` comes from the tracking store (database, HTTP, MLflow's client)
-    rather than from training."""
+    """Whether ``error`` means the tracking store failed (its database, the HTTP connection,
+    or a server error), rather than training or a bad request to the store."""
     module = type(error).__module__.split(".")[0]
-    return module in ("sqlalchemy", "sqlite3", "requests", "urllib3", "mlflow")
+    if module in ("sqlalchemy", "sqlite3", "requests", "urllib3"):
+        return True
+    if module == "mlflow":  # an invalid param value is MLflow's too, and not a lost store
+        return getattr(error, "error_code", "") in _STORE_DOWN_CODES or "API request to" in str(
+            error
+        )
+    return False
 
 
 def first_line(error: BaseException) -> str:
@@ -158,9 +168,7 @@ class Tracker:
         except TrackingError:
             raise
         except Exception as error:  # MLflow raises many types for a bad or unreachable store
-            reason = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
+            reason = first_line(error)
             # The whole first line: MLflow puts the fix at its end (e.g. for file stores).
             raise TrackingError(f"cannot use tracking store {self.uri}: {reason}") from None
 

@@ -207,25 +207,31 @@ def stop_server(server):
     server.wait()
 
 
+def start_training(python_exe, uri: str, workdir, epochs: int, env=None):
+    """A `seqapps run` subprocess logging to ``uri``, returned once its first epoch ended."""
+    script = str(Path(python_exe).with_name("seqapps"))
+    run = subprocess.Popen(
+        [script, "run", "sentiment", *TINY, "--epochs", str(epochs), "--tracking-uri", uri],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
+    for line in run.stdout:
+        if "val_loss" in line:  # training is under way
+            break
+    return run
+
+
 @pytest.mark.slow
 def test_a_tracking_outage_mid_run_loses_nothing(python_exe, workdir):
     port = free_port()
     store = workdir / "server.db"
     server = start_server(python_exe, port, store, workdir)
     uri = f"http://127.0.0.1:{port}"
-    script = str(Path(python_exe).with_name("seqapps"))
-    run = subprocess.Popen(
-        [script, "run", "sentiment", *TINY, "--epochs", "12", "--tracking-uri", uri],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    run = start_training(python_exe, uri, workdir, epochs=12)
     try:
-        for line in run.stdout:
-            if "val_loss" in line:  # training is under way: take the server away
-                break
         stop_server(server)
         time.sleep(6)
         server = start_server(python_exe, port, store, workdir)
@@ -331,21 +337,10 @@ def test_a_store_lost_for_good_mid_run_exits_75_with_the_state_saved(python_exe,
     port = free_port()
     server = start_server(python_exe, port, workdir / "server.db", workdir)
     uri = f"http://127.0.0.1:{port}"
-    script = str(Path(python_exe).with_name("seqapps"))
     # MLflow retries for minutes by default; a scheduler's job would wait that long too.
     quick = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "3"}
-    run = subprocess.Popen(
-        [script, "run", "sentiment", *TINY, "--epochs", "6", "--tracking-uri", uri],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **quick},
-    )
+    run = start_training(python_exe, uri, workdir, epochs=6, env=quick)
     try:
-        for line in run.stdout:
-            if "val_loss" in line:
-                break
         stop_server(server)  # and it does not come back
         _, err = run.communicate(timeout=600)
     finally:
