@@ -40,7 +40,15 @@ from seqapps.data.splits import (
     split_groups,
     split_indices,
 )
-from seqapps.data.tagging import PAD, UNKNOWN, Sentence, Vocabulary, read_tagged
+from seqapps.data.tagging import (
+    FORMATS,
+    PAD,
+    UNKNOWN,
+    Sentence,
+    Vocabulary,
+    detect_format,
+    read_tagged,
+)
 from seqapps.data.text import check_classes, fit_vectorizer, read_labelled_text
 from seqapps.data.timeseries import (
     Scaler,
@@ -53,6 +61,7 @@ from seqapps.data.timeseries import (
 from seqapps.exceptions import ConfigError, DataError, DataWarning, UserInputError
 from seqapps.metrics import accuracy, confusion_matrix, label_confusion, macro_f1, per_class_scores
 from seqapps.options import Option
+from seqapps.tagging_task import TAGGING_OPTIONS, TaggingTask
 from seqapps.task import SPLITS, DataBundle, Report, Spec, Task
 from seqapps.tensorflow_import import import_tensorflow
 
@@ -83,10 +92,12 @@ __all__ = [
     "FORECASTING",
     "GENERATION",
     "MANY_TO_ONE",
+    "FORMATS",
     "PAD",
     "SEQ2SEQ",
     "SPLITS",
     "TAGGING",
+    "TAGGING_OPTIONS",
     "UNKNOWN",
     "Arch",
     "ConfigError",
@@ -100,6 +111,7 @@ __all__ = [
     "Sentence",
     "Series",
     "Spec",
+    "TaggingTask",
     "Task",
     "UserInputError",
     "Vocabulary",
@@ -109,6 +121,7 @@ __all__ = [
     "check_labels_seen",
     "check_not_empty",
     "confusion_matrix",
+    "detect_format",
     "encoder_settings",
     "existing_file",
     "fingerprint_file",

@@ -10,6 +10,7 @@ from typing import Any
 import keras
 
 from seqapps import runstate
+from seqapps.exceptions import ConfigError
 from seqapps.tracking import epoch_metric_name
 
 
@@ -63,6 +64,21 @@ class EpochMetricsToMlflow(keras.callbacks.Callback):
         self.tracker.log_metrics(self.run_id, metrics, step=epoch + 1, wait=False)
 
 
+class ValidationMetrics(keras.callbacks.Callback):
+    """Add the task's own validation metrics (``Task.validation_metrics``) to each epoch's
+    logs as ``val_<name>``, before the callbacks that log, monitor or stop read them."""
+
+    def __init__(self, task: Any):
+        super().__init__()
+        self.task = task
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        for name, value in self.task.validation_metrics(self.model).items():
+            logs[f"val_{name}"] = float(value)
+
+
 class RunProgress(keras.callbacks.Callback):
     """History, best weights, early stopping and the resumable state, in one place.
 
@@ -73,9 +89,12 @@ class RunProgress(keras.callbacks.Callback):
     noticeable share of their time (docs/benchmarks.md).
     """
 
-    def __init__(self, snapshot: runstate.Snapshot, patience: int):
+    def __init__(self, snapshot: runstate.Snapshot, patience: int, monitor: str, direction: str):
         super().__init__()
         self.snapshot, self.patience = snapshot, patience
+        # Keras names training metrics without a prefix (loss), validation ones with val_.
+        self.key = monitor.removeprefix("train_")
+        self.monitor, self.direction = monitor, direction
         self.non_finite = False
 
     def on_epoch_end(self, epoch, logs=None):
@@ -89,17 +108,27 @@ class RunProgress(keras.callbacks.Callback):
         for key, value in logs.items():
             progress.history.setdefault(key, []).append(float(value))
         progress.epoch = epoch + 1
-        self._track_best(epoch, logs.get("val_loss", loss))
+        self._track_best(epoch, self._monitored(logs))
         self.snapshot.capture(self.model)
         if self.patience and progress.wait >= self.patience:
             self.model.stop_training = True
         if self.snapshot.due():
             self.snapshot.save()
 
-    def _track_best(self, epoch: int, monitored) -> None:
+    def _monitored(self, logs: dict) -> float:
+        if self.key in logs:
+            return float(logs[self.key])
+        if self.key == "val_loss" and "loss" in logs:  # no validation data: watch the loss
+            return float(logs["loss"])
+        known = ", ".join(sorted(k if k.startswith("val_") else f"train_{k}" for k in logs))
+        raise ConfigError(f"--monitor {self.monitor}: the run logs no such metric; it logs {known}")
+
+    def _track_best(self, epoch: int, monitored: float) -> None:
         progress = self.snapshot.progress
-        if monitored is not None and finite(float(monitored)) and monitored < progress.best_loss:
-            progress.best_loss, progress.best_epoch, progress.wait = float(monitored), epoch + 1, 0
+        # The state keeps the best as a value to minimize, whatever the direction.
+        score = -monitored if self.direction == "max" else monitored
+        if finite(monitored) and score < progress.best_loss:
+            progress.best_loss, progress.best_epoch, progress.wait = score, epoch + 1, 0
             self.snapshot.capture_best(self.model)
         else:
             progress.wait += 1

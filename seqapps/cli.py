@@ -146,6 +146,12 @@ def cli():
     help=f"Early-stopping patience in epochs; 0 turns it off. {_default('patience')}",
 )
 @click.option(
+    "--monitor",
+    metavar="METRIC",
+    help="Validation metric that picks the best epoch and stops early, e.g. val_loss or "
+    "val_entity_f1; its direction is the task's. [default: the task's, see `seqapps tasks -v`]",
+)
+@click.option(
     "--seed",
     type=int,
     help=f"Seed for data order and weights (same seed, same metrics on CPU). {_default('seed')}",
@@ -362,7 +368,9 @@ def predict(
 
 
 def _cell(value) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
 @cli.command()
@@ -482,8 +490,11 @@ def _yaml_scalar(text: str):
 @click.option("--experiment", help="Experiment to rank. [default: the task name]")
 @click.option("--parent", help="Rank the children of this pipeline run instead.")
 @click.option(
-    "--metric", help="Metric to rank by. [default: test_accuracy, test_rmse or test_loss]"
+    "--metric",
+    help="Metric to rank by, in the task's declared direction. [default: the task's headline "
+    "metric, recorded on each run]",
 )
+@cli_options.set_pairs("Keep only runs whose task option KEY had VALUE; repeatable.")
 @click.option(
     "--format",
     "form",
@@ -498,7 +509,7 @@ def _yaml_scalar(text: str):
     help="Save leaderboard.png and learning_curves.png here.",
 )
 @cli_options.tracking_uri()
-def compare(task, experiment, parent, metric, form, output_dir, tracking_uri):
+def compare(task, experiment, parent, metric, set_pairs, form, output_dir, tracking_uri):
     """Leaderboard of finished runs: mean ± std over seeds, the params that differ, run ids.
 
     \b
@@ -506,6 +517,7 @@ def compare(task, experiment, parent, metric, form, output_dir, tracking_uri):
       seqapps compare sentiment
       seqapps compare --parent 3f2c...e9 --metric test_macro_f1
       seqapps compare stock --format csv > stock.csv
+      seqapps compare speech --set mode=ctc     # only the CTC runs, ranked by test_cer
     """
     from seqapps import compare as compare_module
     from seqapps.tracking import Tracker
@@ -514,8 +526,12 @@ def compare(task, experiment, parent, metric, form, output_dir, tracking_uri):
         raise click.UsageError("name a TASK, --experiment or --parent")
     tracker = Tracker(tracking_uri)
     runs = compare_module.fetch_runs(tracker.client, experiment or task, parent)
-    board = compare_module.build(runs, metric, task=task)
+    where = {key: str(value) for key, value in config_module.parse_set_pairs(set_pairs).items()}
+    declared = compare_module.task_goals(task)
+    board = compare_module.build(runs, metric, task=task, where=where, declared=declared)
     click.echo(compare_module.render(board, form).rstrip("\n"))
+    if form == "table":
+        click.echo(compare_module.ranking_line(board))
     if not (output_dir or parent):
         return
     shown = compare_module.figures(board, tracker.client)

@@ -10,9 +10,11 @@ import csv
 import io
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from seqapps import goals
 from seqapps.exceptions import UserInputError
 
 # Params that never explain a difference in results (where and when a run was logged).
@@ -26,14 +28,11 @@ IGNORED_PARAMS = {
     "model.parameters",
     "data.fingerprint",
 }
-# Metric names where smaller is better.
-LOWER_IS_BETTER = ("loss", "rmse", "mae", "mape", "mase", "ratio", "error", "perplexity", "nll")
-PREFERRED_METRICS = ("test_accuracy", "test_rmse", "test_loss")
 
 
-def lower_is_better(metric: str) -> bool:
-    """Whether a smaller value of ``metric`` is better (losses and errors)."""
-    return any(word in metric for word in LOWER_IS_BETTER)
+def lower_is_better(metric: str, declared: dict[str, str] | None = None) -> bool:
+    """Whether a smaller value of ``metric`` is better: the task's goal, else its name."""
+    return goals.goal(metric, declared) == "min"
 
 
 @dataclass
@@ -66,6 +65,8 @@ class Board:
     metric: str
     varying: list[str]
     entries: list[Entry]
+    #: "max" or "min": which way the metric is better.
+    direction: str = "max"
 
 
 def fetch_runs(client, experiment: str | None = None, parent: str | None = None):
@@ -89,22 +90,24 @@ def fetch_runs(client, experiment: str | None = None, parent: str | None = None)
     return client.search_runs(experiment_ids, filter_string=query, max_results=5000)
 
 
-def build(runs, metric: str | None = None, task: str | None = None) -> Board:
+def build(
+    runs,
+    metric: str | None = None,
+    task: str | None = None,
+    where: dict[str, str] | None = None,
+    declared: dict[str, str] | None = None,
+) -> Board:
     """Group runs by the params that differ (the seed aside) and rank by ``metric``.
 
-    ``task`` keeps only that task's runs (an experiment or a pipeline may hold several).
+    ``task`` keeps only that task's runs (an experiment or a pipeline may hold several);
+    ``where`` only the runs whose task options have these values ({"mode": "ctc"}). Without
+    ``metric``, the runs' headline metric (the task's declaration, recorded on each run) in
+    its declared direction; ``declared`` are the task's metric goals for any other metric.
     """
-    runs = [run for run in runs if run.data.metrics]
-    if task:
-        runs = [run for run in runs if run.data.tags.get("task", task) == task]
-    if not runs:
-        raise UserInputError(
-            "no finished runs to compare" + (f" for task {task!r}" if task else "")
-        )
+    runs = _select(runs, task, where)
+    direction = None
     if metric is None:
-        available = set().union(*(run.data.metrics for run in runs))
-        metric = next((m for m in PREFERRED_METRICS if m in available), None)
-        metric = metric or sorted(m for m in available if m.startswith("test_"))[0]
+        metric, direction = _headline(runs)
     runs = [run for run in runs if metric in run.data.metrics]
     if not runs:
         raise UserInputError(f"no finished run has the metric {metric!r}")
@@ -123,10 +126,41 @@ def build(runs, metric: str | None = None, task: str | None = None) -> Board:
         entry = groups.setdefault(tuple(settings.values()), Entry(settings, [], []))
         entry.values.append(run.data.metrics[metric])
         entry.run_ids.append(run.info.run_id)
-    sign = 1 if lower_is_better(metric) else -1
+    direction = direction or goals.goal(metric, declared)
+    sign = 1 if direction == "min" else -1
     # Ties keep a stable, readable order: by the settings that differ.
     entries = sorted(groups.values(), key=lambda e: (sign * e.mean, list(e.settings.values())))
-    return Board(metric, varying, entries)
+    return Board(metric, varying, entries, direction)
+
+
+def _select(runs, task: str | None, where: dict[str, str] | None) -> list:
+    runs = [run for run in runs if run.data.metrics]
+    if task:
+        runs = [run for run in runs if run.data.tags.get("task", task) == task]
+    for key, value in (where or {}).items():
+        runs = [run for run in runs if run.data.params.get(f"option.{key}") == value]
+    if not runs:
+        chosen = (f" for task {task!r}" if task else "") + "".join(
+            f" with {k}={v}" for k, v in (where or {}).items()
+        )
+        raise UserInputError(f"no finished runs to compare{chosen}")
+    return runs
+
+
+def _headline(runs) -> tuple[str, str | None]:
+    """The headline metric most of the runs recorded, and its goal; for runs older than
+    the headline tags, the first test metric with a known meaning."""
+    recorded = Counter(
+        (run.data.tags[goals.HEADLINE_TAG], run.data.tags.get(goals.GOAL_TAG))
+        for run in runs
+        if goals.HEADLINE_TAG in run.data.tags
+    )
+    if recorded:
+        return recorded.most_common(1)[0][0]
+    available = set().union(*(run.data.metrics for run in runs))
+    fallback = ("test_accuracy", "test_rmse", "test_loss")
+    found = next((m for m in fallback if m in available), None)
+    return found or sorted(m for m in available if m.startswith("test_"))[0], None
 
 
 def render(board: Board, form: str = "table") -> str:
@@ -136,6 +170,8 @@ def render(board: Board, form: str = "table") -> str:
             [
                 {
                     **e.settings,
+                    "metric": board.metric,
+                    "goal": board.direction,
                     "mean": e.mean,
                     "std": e.std,
                     "runs": len(e.values),
@@ -169,6 +205,12 @@ def render(board: Board, form: str = "table") -> str:
     )
 
 
+def ranking_line(board: Board) -> str:
+    """What the board is ranked by, and which way: shown under the table."""
+    way = "higher" if board.direction == "max" else "lower"
+    return f"ranked by {board.metric}, {way} is better"
+
+
 def figures(board: Board, client) -> dict[str, Any]:
     """A bar chart of the metric (± std) and an overlay of validation-loss curves."""
     from seqapps import plots
@@ -192,11 +234,25 @@ def log_pipeline_leaderboards(tracker, parent_id: str, tasks: list[str], echo) -
     runs = fetch_runs(tracker.client, parent=parent_id)
     for task in tasks:
         try:
-            board = build(runs, task=task)
+            board = build(runs, task=task, declared=task_goals(task))
         except SeqappsError:
             continue  # nothing of this task finished: no leaderboard to show
         if len(tasks) > 1:
             echo(f"{task}:")
         echo(render(board))
+        echo(ranking_line(board))
         for name, figure in figures(board, tracker.client).items():
             tracker.log_figure(parent_id, figure, f"compare/{task}-{name}.png")
+
+
+def task_goals(task: str | None) -> dict[str, str]:
+    """The metric goals ``task`` declares; none when it is not installed (or not named)."""
+    if not task:
+        return {}
+    from seqapps import registry
+    from seqapps.exceptions import SeqappsError
+
+    try:
+        return dict(registry.load_task(task).metric_goals)
+    except SeqappsError:
+        return {}

@@ -37,6 +37,8 @@ class RunConfig:
     clip_norm: float = 1.0
     clip_value: float = 0.0
     patience: int = 3
+    #: The validation metric early stopping and the best epoch watch; None = the task's.
+    monitor: str | None = None
     seed: int = 42
     max_samples: int | None = None
     experiment: str | None = None
@@ -198,6 +200,7 @@ def _check_ranges(config: RunConfig) -> None:
         ("learning_rate", config.learning_rate > 0, "greater than 0"),
         ("clip_norm", config.clip_norm >= 0, "0 (off) or more"),
         ("patience", config.patience >= 0, "0 (off) or more"),
+        ("monitor", config.monitor.startswith(("val_", "train_")), "a val_ or train_ metric"),
         ("max_samples", config.max_samples is None or config.max_samples >= 1, "at least 1"),
         ("verbose", config.verbose in (0, 1, 2), "0, 1 or 2"),
         ("steps_per_execution", config.steps_per_execution >= 1, "at least 1"),
@@ -243,6 +246,7 @@ def resolve(
             merged[name] = _coerce_field(name, value, "--" + name.replace("_", "-"))
     options = {**file_options, **(set_values or {})}
     arch = load_arch(merged["arch"]) if load_arch else None
+    merged["monitor"] = merged.get("monitor") or task_cls.monitor
     config = RunConfig(
         task=task_cls.name, **merged, options=resolve_options(task_cls, options, arch)
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import seqapps
-from seqapps import callbacks, models
+from seqapps import callbacks, goals, models
 from seqapps.run_context import RunContext, RunResult
 from seqapps.tracking import ui_command
 
@@ -31,6 +31,9 @@ def report(ctx: RunContext, final: dict[str, float]):
     final["epochs_trained"] = float(len(progress.history.get("loss", [])))
     tracker, run_id = ctx.tracker, ctx.run_id
     tracker.log_metrics(run_id, final)
+    headline = goals.headline(ctx.task.headline_metrics, final)
+    direction = goals.goal(headline, ctx.task.metric_goals)
+    tracker.set_tags(run_id, {goals.HEADLINE_TAG: headline, goals.GOAL_TAG: direction})
     title = f"{ctx.config.task} / {ctx.arch.name}"
     curves = plots.learning_curves(progress.history, title)
     tracker.log_figure(run_id, curves, "figures/learning_curves.png")

@@ -13,7 +13,7 @@ from typing import Any
 
 import keras
 
-from seqapps import callbacks, input_pipeline, runstate
+from seqapps import callbacks, goals, input_pipeline, runstate
 from seqapps.exceptions import RunInterrupted, StoreLostError, TrainingError
 from seqapps.run_context import RunContext
 from seqapps.run_setup import seed_everything
@@ -98,8 +98,14 @@ def fit(ctx: RunContext, batches: Batches) -> None:
             ctx.echo(f"all {total} epochs were trained before the stop; finishing the run")
         else:
             ctx.echo(f"resuming at epoch {done + 1} of {total}")
-    progress = callbacks.RunProgress(snapshot, ctx.config.patience)
-    hooks = [progress, callbacks.EpochMetricsToMlflow(ctx.tracker, ctx.run_id, logged_steps)]
+    monitor = ctx.config.monitor
+    direction = goals.goal(monitor, ctx.task.metric_goals)
+    progress = callbacks.RunProgress(snapshot, ctx.config.patience, monitor, direction)
+    hooks = [
+        callbacks.ValidationMetrics(ctx.task),
+        progress,
+        callbacks.EpochMetricsToMlflow(ctx.tracker, ctx.run_id, logged_steps),
+    ]
     if ctx.stateful:
         hooks.insert(0, callbacks.ResetRecurrentState())
     try:

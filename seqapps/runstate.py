@@ -55,6 +55,7 @@ class Progress:
 
     epoch: int = 0
     history: dict[str, list[float]] = field(default_factory=dict)
+    #: The best monitored value, negated when higher is better (so smaller is always best).
     best_loss: float = float("inf")
     best_epoch: int = 0
     wait: int = 0

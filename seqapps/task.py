@@ -10,8 +10,8 @@ Call order and instance lifecycle
 
     arch_kind(config) -> truncated_bptt(config) -> load_data(config)
     -> batch / augment (building the input pipeline) -> build_model -> loss_and_metrics
-    -> (fit) -> report(model, data, config) -> export_model(model, data)
-    -> export_metadata(data) -> example_table(data, metadata)
+    -> (fit, with validation_metrics after each epoch) -> report(model, data, config)
+    -> export_model(model, data) -> export_metadata(data) -> example_table(data, metadata)
 
 so what ``load_data`` learns (a vocabulary, a scaler, the raw test texts) may be kept on
 ``self`` and read by ``report``, ``export_model``, ``export_metadata`` and ``example_table``
@@ -134,7 +134,15 @@ class Task(abc.ABC):
     #: Overrides of RunConfig defaults that suit this task (e.g. {"epochs": 15}).
     defaults: ClassVar[dict[str, Any]] = {}
     #: Test metrics shown in the CLI summary (all are logged); empty = every test metric.
+    #: The first one a run logged is its headline: ``compare`` and pipeline leaderboards
+    #: rank by it (a task with modes lists each mode's headline, in order of preference).
     headline_metrics: ClassVar[tuple[str, ...]] = ()
+    #: "max" or "min" per metric name without its split prefix (e.g. {"cer": "min"}); a
+    #: metric not declared is guessed from its name (loss, error, rmse, ... are minimized).
+    metric_goals: ClassVar[dict[str, str]] = {}
+    #: What early stopping and the best epoch watch unless --monitor says otherwise: a
+    #: Keras log key (val_loss, val_accuracy) or a val_ metric of ``validation_metrics``.
+    monitor: ClassVar[str] = "val_loss"
     #: Options of ``seqapps predict`` (``--set key=value``; generation tasks also get
     #: --length, --temperature and --seed), as ``Option``s. A task that declares any
     #: receives them, parsed, as keyword arguments of ``predict``.
@@ -186,6 +194,15 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def loss_and_metrics(self, spec: Spec) -> tuple[Any, list[Any]]:
         """The Keras loss and the metrics to compile with."""
+
+    def validation_metrics(self, model: keras.Model) -> dict[str, float]:
+        """Metrics Keras cannot compute, on the validation split, after every epoch.
+
+        Named without prefix (``{"entity_f1": 0.91}``); they are logged as ``val_<name>``
+        and can be monitored (``--monitor val_entity_f1``). Called on the instance that
+        ran ``load_data``. The default computes none, and costs nothing.
+        """
+        return {}
 
     def report(self, model: keras.Model, data: DataBundle, config: RunConfig) -> Report:
         """Metrics beyond Keras' own, figures and samples, computed on the test split."""

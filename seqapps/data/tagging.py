@@ -1,6 +1,8 @@
-"""Tagged tokens: CoNLL-U and token-TAB-tag files, vocabularies with an unknown-word index.
+"""Tagged tokens: CoNLL-U, CoNLL-2003 and token-TAB-tag files, vocabularies with an unknown index.
 
-Readers report problems with the file and line number. Vocabularies are built from the
+Readers report problems with the file and line number. The format is read from the file's
+content (``detect_format``), not its suffix: ``.conll`` means CoNLL-U to some and
+CoNLL-2003 to others. Vocabularies are built from the
 training split only; index 0 is padding and index 1 the unknown word.
 """
 
@@ -14,6 +16,10 @@ from seqapps.exceptions import DataError
 
 PAD, UNKNOWN = 0, 1
 CONLLU_COLUMNS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
+#: CoNLL-2003: token, POS tag, chunk tag, named-entity tag, separated by spaces.
+CONLL2003_COLUMNS = ("token", "pos", "chunk", "ner")
+#: Formats ``read_tagged`` takes; "auto" detects one of the others from the content.
+FORMATS = ("auto", "conllu", "conll2003", "two-column")
 
 
 @dataclass
@@ -104,10 +110,67 @@ def read_two_column(path: Path) -> list[Sentence]:
     return _sentences(path, parse)
 
 
-def read_tagged(path: Path, tag_column: str = "upos") -> list[Sentence]:
-    """CoNLL-U for .conllu files, token<TAB>tag otherwise."""
-    if path.suffix.lower() in (".conllu", ".conll"):
-        return read_conllu(path, tag_column)
+def read_conll2003(path: Path, tag_column: str = "ner") -> list[Sentence]:
+    """Sentences of a CoNLL-2003 file (token POS chunk NER), tagged from ``tag_column``.
+
+    ``-DOCSTART-`` lines mark documents, not sentences, and are skipped.
+    """
+    if tag_column not in CONLL2003_COLUMNS[1:]:
+        raise DataError(f"--set tag_column={tag_column}: expected pos, chunk or ner")
+    column = CONLL2003_COLUMNS.index(tag_column)
+
+    def parse(number: int, line: str):
+        fields = line.split()
+        if fields[0] == "-DOCSTART-":
+            return None
+        if len(fields) != 4:
+            raise DataError(
+                f"--data {path}: line {number}: expected 4 space-separated CoNLL-2003 columns "
+                f"(token POS chunk NER), found {len(fields)}"
+            )
+        return fields[0], fields[column]
+
+    return _sentences(path, parse)
+
+
+def detect_format(path: Path) -> str:
+    """The format of a tagged file, from its first token line: conllu, conll2003 or two-column."""
+    for number, line in _lines(path):
+        line = line.rstrip("\n")
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith("-DOCSTART-"):
+            return "conll2003"
+        tabs = len(line.split("\t"))
+        if tabs == 10:
+            return "conllu"
+        if tabs == 2:
+            return "two-column"
+        if tabs == 1 and len(line.split()) == 4:
+            return "conll2003"
+        raise DataError(
+            f"--data {path}: line {number}: not CoNLL-U (10 tab-separated columns), "
+            "CoNLL-2003 (4 space-separated columns) or token<TAB>tag; name it with --set format="
+        )
+    raise DataError(f"--data {path}: file is empty (no sentences)")
+
+
+def read_tagged(
+    path: Path, tag_column: str | None = None, file_format: str = "auto"
+) -> list[Sentence]:
+    """Sentences of a tagged file in ``file_format`` (one of FORMATS; auto detects it).
+
+    ``tag_column`` picks the column of CoNLL-U (upos, xpos; default upos) or CoNLL-2003
+    (pos, chunk, ner; default ner) files; token<TAB>tag files have one.
+    """
+    if file_format not in FORMATS:
+        raise DataError(f"--set format={file_format}: expected one of {', '.join(FORMATS)}")
+    if file_format == "auto":
+        file_format = detect_format(path)
+    if file_format == "conllu":
+        return read_conllu(path, tag_column or "upos")
+    if file_format == "conll2003":
+        return read_conll2003(path, tag_column or "ner")
     return read_two_column(path)
 
 

@@ -55,8 +55,9 @@ def test_table_groups_seeds_with_mean_and_std_best_first(runner, seqapps_cli, st
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split()[:6] == ["rank", "arch", "test_accuracy", "mean", "std", "runs"]
-    rows = [line.split() for line in lines[1:]]
+    rows = [line.split() for line in lines[1:-1]]
     assert [row[1] for row in rows] == ["gru", "lstm", "bow"]  # rnn FAILED: not ranked
+    assert lines[-1] == "ranked by test_accuracy, higher is better"
     assert rows[0][2:5] == ["0.9400", f"{math.sqrt(2) * 0.01:.4f}", "2"]
     assert rows[1][2:5] == ["0.8500", f"{math.sqrt(2) * 0.05:.4f}", "2"]
     assert rows[2][2:5] == ["0.6000", "0.0000", "1"]
@@ -68,7 +69,9 @@ def test_lower_is_better_metrics_rank_ascending(runner, seqapps_cli, store):
     result = runner.invoke(
         seqapps_cli, ["compare", "sentiment", "--metric", "test_loss", "--tracking-uri", uri]
     )
-    assert [line.split()[1] for line in result.output.splitlines()[1:]] == ["gru", "lstm", "bow"]
+    lines = result.output.splitlines()
+    assert [line.split()[1] for line in lines[1:-1]] == ["gru", "lstm", "bow"]
+    assert lines[-1] == "ranked by test_loss, lower is better"
 
 
 def test_csv_and_json_formats(runner, seqapps_cli, store):
@@ -110,3 +113,89 @@ def test_unknown_experiment_lists_the_existing_ones(runner, seqapps_cli, store):
         "no experiment 'stocks' in the tracking store; experiments: Default, sentiment"
         in result.stderr
     )
+
+
+SPEECH = [  # mode, arch, metric, value (CTC runs have no test_accuracy)
+    ("words", "lstm", "test_accuracy", 0.90),
+    ("words", "gru", "test_accuracy", 0.95),
+    ("ctc", "lstm", "test_cer", 0.30),
+    ("ctc", "gru", "test_cer", 0.10),
+    ("ctc", "bilstm", "test_cer", 0.20),
+]
+
+
+@pytest.fixture
+def speech_store(tracking_uri):
+    """Runs as `seqapps run speech` records them: the headline metric and its goal as tags."""
+    client = MlflowClient(tracking_uri)
+    experiment = client.create_experiment("speech")
+    for mode, arch, metric, value in SPEECH:
+        goal = "min" if metric == "test_cer" else "max"
+        run = client.create_run(
+            experiment,
+            tags={
+                "task": "speech",
+                "seqapps.headline_metric": metric,
+                "seqapps.headline_goal": goal,
+            },
+        )
+        # test_wer ranks the other way round from test_cer, and its name says nothing.
+        metrics = [Metric(metric, value, 0, 0), Metric("test_wer", 1 - value, 0, 0)]
+        client.log_batch(
+            run.info.run_id,
+            params=[Param("arch", arch), Param("option.mode", mode), Param("seed", "1")],
+            metrics=metrics,
+        )
+        client.set_terminated(run.info.run_id, "FINISHED")
+    return tracking_uri
+
+
+def ranked(result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return [line.split()[1] for line in result.output.splitlines()[1:-1]]
+
+
+def test_ranks_by_the_headline_each_run_recorded_in_its_direction(
+    runner, seqapps_cli, speech_store
+):
+    uri = speech_store
+    ctc = runner.invoke(
+        seqapps_cli, ["compare", "speech", "--set", "mode=ctc", "--tracking-uri", uri]
+    )
+    assert ranked(ctc) == ["gru", "bilstm", "lstm"]  # lowest character error first
+    assert ctc.output.splitlines()[-1] == "ranked by test_cer, lower is better"
+    words = runner.invoke(
+        seqapps_cli, ["compare", "speech", "--set", "mode=words", "--tracking-uri", uri]
+    )
+    assert ranked(words) == ["gru", "lstm"]
+    assert words.output.splitlines()[-1] == "ranked by test_accuracy, higher is better"
+
+
+def test_another_metric_takes_the_direction_the_task_declares(runner, seqapps_cli, speech_store):
+    result = runner.invoke(
+        seqapps_cli,
+        [
+            "compare",
+            "speech",
+            "--set",
+            "mode=ctc",
+            "--metric",
+            "test_wer",
+            "--format",
+            "json",
+            "--tracking-uri",
+            speech_store,
+        ],
+    )
+    entries = json.loads(result.stdout)
+    # speech declares wer as "min": the lowest word error rate (lstm's 0.7) comes first
+    assert next((e["arch"], e["metric"], e["goal"]) for e in entries) == ("lstm", "test_wer", "min")
+    assert [e["mean"] for e in entries] == pytest.approx([0.7, 0.8, 0.9])
+
+
+def test_a_filter_no_run_matches_is_one_line(runner, seqapps_cli, speech_store):
+    result = runner.invoke(
+        seqapps_cli, ["compare", "speech", "--set", "mode=x", "--tracking-uri", speech_store]
+    )
+    assert result.exit_code == 2
+    assert "no finished runs to compare for task 'speech' with mode=x" in result.output

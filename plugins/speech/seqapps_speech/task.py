@@ -99,6 +99,7 @@ class SpeechTask(Task):
     }
     defaults = {"epochs": 40, "batch_size": 32, "patience": 8, "learning_rate": 2e-3}
     headline_metrics = ("test_accuracy", "test_cer", "test_wer")
+    metric_goals = {"cer": "min", "wer": "min"}
 
     # -- data ---------------------------------------------------------------------------
 

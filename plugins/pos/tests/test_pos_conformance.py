@@ -1,0 +1,10 @@
+"""The pos plugin passes the seqapps conformance kit."""
+
+from seqapps.testing import TaskConformance
+
+
+class TestPosConformance(TaskConformance):
+    task = "pos"
+    predict_inputs = ["the old man saw a dog in the park"]
+    options = {"sample_sentences": 200, "char_features": True}
+    settings = {"max_samples": 40}

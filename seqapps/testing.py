@@ -1,0 +1,257 @@
+"""The conformance kit: what every task plugin must do, as tests a plugin's own suite runs.
+
+In the plugin's tests (pytest)::
+
+    from seqapps.testing import TaskConformance
+
+    class TestMyTask(TaskConformance):
+        task = "mytask"                       # the registered name
+        predict_inputs = ["some raw input"]   # what `seqapps predict` would get
+
+pytest then collects the checks below as tests of ``TestMyTask``. Each check is also a
+function (``check_declarations``, ``check_archs_train``, ``check_run_and_predict``,
+``check_bad_inputs``) that returns the problems found, for use outside pytest. The checks
+use real TensorFlow, Keras and MLflow (a temporary sqlite store), on a few examples.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+from seqapps.task import TASK_KINDS, Task
+
+#: RunConfig fields a task may override in ``Task.defaults``.
+_SMALL_RUN = {"epochs": 1, "units": 8, "batch_size": 4, "max_samples": 12, "patience": 0}
+
+
+def check_declarations(task_cls: type[Task]) -> list[str]:
+    """Problems with the class attributes and methods a task declares (no TensorFlow needed)."""
+    from seqapps import goals
+    from seqapps.config import RunConfig
+
+    problems = []
+    if inspect.isabstract(task_cls):
+        missing = ", ".join(sorted(task_cls.__abstractmethods__))
+        problems.append(f"{task_cls.__name__} does not implement {missing}")
+    for attribute in ("name", "summary", "kind", "default_arch"):
+        if not isinstance(getattr(task_cls, attribute, None), str):
+            problems.append(f"{task_cls.__name__}.{attribute} is not set (a string)")
+    if getattr(task_cls, "kind", None) not in TASK_KINDS:
+        problems.append(f"kind {getattr(task_cls, 'kind', None)!r} is not one of {TASK_KINDS}")
+    if not task_cls.data_sources:
+        problems.append("data_sources is empty (name at least the embedded sample)")
+    for group in ("options", "predict_options"):
+        for key, option in getattr(task_cls, group).items():
+            if not getattr(option, "help", "").strip():
+                problems.append(f"{group}[{key!r}] has no help text")
+    fields = set(RunConfig.__dataclass_fields__) - {"task", "options"}
+    problems += [f"defaults[{k!r}] is no run setting" for k in task_cls.defaults if k not in fields]
+    problems += [
+        f"headline metric {m!r} does not start with test_"
+        for m in task_cls.headline_metrics
+        if not m.startswith("test_")
+    ]
+    problems += [
+        f"metric_goals[{m!r}] is {g!r}, not one of {goals.GOALS}"
+        for m, g in task_cls.metric_goals.items()
+        if g not in goals.GOALS
+    ]
+    if not task_cls.monitor.startswith(("val_", "train_")):
+        problems.append(f"monitor {task_cls.monitor!r} is not a val_ or train_ metric")
+    return problems
+
+
+def small_config(task_cls: type[Task], workdir: Path, **settings: Any):
+    """A RunConfig for a run of a few examples, logged to a sqlite store in ``workdir``;
+    ``settings`` are run settings, and ``options`` the task's --set values."""
+    from seqapps import config, registry
+
+    options = settings.pop("options", None) or {}
+    flags = {**_SMALL_RUN, "verbose": 0, "output_dir": str(workdir / "runs"), **settings}
+    flags.setdefault("tracking_uri", f"sqlite:///{workdir / 'mlflow.db'}")
+    return config.resolve(task_cls, flags, set_values=options, load_arch=registry.load_arch)
+
+
+def check_archs_train(task_cls: type[Task], workdir: Path, archs=None, settings=None) -> list[str]:
+    """Build the model with every arch of the task's kind (or ``archs``) and fit one epoch on
+    a few batches of its data; the problems found, one per failing arch."""
+    from seqapps import registry
+    from seqapps.tensorflow_import import import_tensorflow
+
+    import_tensorflow()
+    base = small_config(task_cls, workdir, **(settings or {}))
+    task = task_cls()
+    data = task.load_data(base)
+    problems = []
+    for name in archs or registry.archs_for_kind(task_cls.arch_kind(base)):
+        try:
+            _fit_once(task, data, registry.load_arch(name), base)
+        except Exception as error:  # every arch is tried; each failure is one problem
+            problems.append(f"arch {name}: {type(error).__name__}: {error}".splitlines()[0])
+    return problems
+
+
+def _fit_once(task: Task, data, arch, config) -> None:
+    import dataclasses
+
+    import keras
+
+    from seqapps import input_pipeline
+
+    config = dataclasses.replace(config, arch=arch.name)
+    model = task.build_model(data.spec, arch, config)
+    loss, metrics = task.loss_and_metrics(data.spec)
+    # Eager: two steps do not repay tracing a graph (about half the time of this check).
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3), loss=loss, weighted_metrics=metrics, run_eagerly=True
+    )
+    # The core's own pipeline (batch, augment), on two batches of the training split.
+    small = dataclasses.replace(data, train=data.train.take(8), sizes={**data.sizes, "train": 8})
+    stateful = task.truncated_bptt(config) is not None
+    train, _, _ = input_pipeline.build(task, small, config, 4, stateful)
+    history = model.fit(train.take(2), epochs=1, verbose=0, shuffle=False)
+    loss_value = history.history["loss"][-1]
+    if loss_value != loss_value:
+        raise ValueError("the loss is NaN after one epoch")
+
+
+def check_run_and_predict(
+    task_cls: type[Task], workdir: Path, inputs: list[str], settings=None
+) -> list[str]:
+    """A whole `seqapps run` on a few examples, then predict with the logged model in a FRESH
+    process (only what export_metadata saved is there); the problems found."""
+    from mlflow import MlflowClient
+
+    from seqapps import training
+
+    config = small_config(task_cls, workdir, **(settings or {}))
+    result = training.run(task_cls, config, echo=lambda _line: None)
+    run = MlflowClient(config.tracking_uri).get_run(result.run_id)
+    problems = []
+    if run.info.status != "FINISHED":
+        problems.append(f"the run ended {run.info.status}")
+    if not any(key.startswith("test_") for key in run.data.metrics):
+        problems.append("the run logged no test_ metric")
+    folder = Path(config.output_dir) / result.run_id / "model"
+    return problems + predict_in_fresh_process(task_cls, folder, inputs)
+
+
+def predict_in_fresh_process(task_cls: type[Task], folder: Path, inputs: list[str]) -> list[str]:
+    """Load the model folder and call ``predict`` in a new Python process; its problems."""
+    target = f"{task_cls.__module__}:{task_cls.__qualname__}"
+    code = (
+        "import json, sys; from seqapps.testing import _predict_here; "
+        "print(json.dumps(_predict_here(sys.argv[1], sys.argv[2], sys.argv[3:])))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, target, str(folder), *inputs],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return [f"predict fails in a fresh process: {last}"]
+    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    if inputs and not rows:
+        return ["predict returned no rows in a fresh process"]
+    return []
+
+
+def _predict_here(target: str, folder: str, inputs: list[str]) -> list[dict]:
+    """(In the fresh process) import the task class, load the folder, predict ``inputs``."""
+    import importlib
+
+    from seqapps import models
+    from seqapps.mlflow_model import call_predict
+    from seqapps.predicting import prediction_options
+
+    module, _, qualname = target.partition(":")
+    task_cls = importlib.import_module(module)
+    for part in qualname.split("."):
+        task_cls = getattr(task_cls, part)
+    metadata = models.read_metadata(Path(folder))
+    loaded = models.LoadedModel(models.load_keras(Path(folder), metadata), metadata, task_cls)
+    rows = call_predict(task_cls(), loaded, inputs, prediction_options(task_cls, {}))
+    return json.loads(json.dumps(rows, default=str))
+
+
+def check_bad_inputs(task_cls: type[Task], workdir: Path, settings=None) -> list[str]:
+    """Feed ``load_data`` a missing file, an empty file, a folder and binary bytes: each must
+    be one line naming the path (a seqapps error), never a traceback."""
+    from seqapps.exceptions import SeqappsError
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "empty.txt").write_text("")
+    (workdir / "binary.bin").write_bytes(bytes(range(256)) * 8)
+    (workdir / "a-folder").mkdir(exist_ok=True)
+    problems = []
+    for name in ("missing.csv", "empty.txt", "binary.bin", "a-folder"):
+        source = str(workdir / name)
+        try:
+            config = small_config(task_cls, workdir, **{**(settings or {}), "data": source})
+            task_cls().load_data(config)
+            problems.append(f"--data {name}: accepted without a word")
+        except SeqappsError as error:
+            if "\n" in str(error) or name not in str(error):
+                problems.append(f"--data {name}: the error is not one line naming it: {error}")
+        except Exception as error:  # the very thing this check looks for
+            problems.append(f"--data {name}: {type(error).__name__} instead of one clear line")
+    return problems
+
+
+class TaskConformance:
+    """Subclass in a plugin's tests and set ``task``; pytest runs every check as a test."""
+
+    #: The registered task name.
+    task: ClassVar[str]
+    #: Raw inputs for ``predict`` (what `seqapps predict` would pass); empty for generation.
+    predict_inputs: ClassVar[list[str]] = []
+    #: --set options for every check (e.g. a smaller embedded sample).
+    options: ClassVar[dict[str, Any]] = {}
+    #: Archs to train one epoch each; None = every installed arch of the task's kind.
+    archs: ClassVar[list[str] | None] = None
+    #: Run settings over the kit's small ones (e.g. {"max_samples": 40} when a dozen
+    #: examples per split would miss a class).
+    settings: ClassVar[dict[str, Any]] = {}
+
+    def make_predict_inputs(self, folder: Path) -> list[str]:
+        """Inputs for ``predict``; override to write files (WAV, CSV) into ``folder`` first."""
+        return list(self.predict_inputs)
+
+    def run_settings(self) -> dict[str, Any]:
+        """The class's ``settings`` with its ``options`` under "options"."""
+        return {**self.settings, "options": dict(self.options)}
+
+    def task_class(self) -> type[Task]:
+        """The task class, loaded through its entry point as `seqapps` does."""
+        from seqapps import registry
+
+        return registry.load_task(self.task)
+
+    def test_declarations(self):
+        _passes(check_declarations(self.task_class()))
+
+    def test_every_arch_builds_and_trains_an_epoch(self, tmp_path):
+        _passes(check_archs_train(self.task_class(), tmp_path, self.archs, self.run_settings()))
+
+    def test_a_run_logs_and_predicts_in_a_fresh_process(self, tmp_path):
+        inputs = self.make_predict_inputs(tmp_path)
+        _passes(check_run_and_predict(self.task_class(), tmp_path, inputs, self.run_settings()))
+
+    def test_bad_data_is_one_clear_line(self, tmp_path):
+        _passes(check_bad_inputs(self.task_class(), tmp_path / "bad", self.run_settings()))
+
+
+def _passes(problems: list[str]) -> None:
+    """Fail the calling test with every problem, one per line."""
+    if problems:
+        raise AssertionError("\n".join(problems))
