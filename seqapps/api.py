@@ -62,7 +62,7 @@ from seqapps.exceptions import ConfigError, DataError, DataWarning, UserInputErr
 from seqapps.metrics import accuracy, confusion_matrix, label_confusion, macro_f1, per_class_scores
 from seqapps.options import Option
 from seqapps.tagging_task import TAGGING_OPTIONS, TaggingTask
-from seqapps.task import SPLITS, DataBundle, Report, Spec, Task
+from seqapps.task import API_VERSION, SPLITS, DataBundle, Report, Spec, Task
 from seqapps.tensorflow_import import import_tensorflow
 
 #: Names that import Keras or matplotlib, by the module that holds them.
@@ -88,6 +88,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "API_VERSION",
     "ARCH_KINDS",
     "FORECASTING",
     "GENERATION",

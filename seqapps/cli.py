@@ -10,6 +10,7 @@ TensorFlow is imported only by commands that train or predict, so `--help`, `tas
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -17,17 +18,17 @@ from pathlib import Path
 import click
 
 import seqapps
-from seqapps import cli_options, model_commands, registry
+from seqapps import cli_options, goals, model_commands, registry
 from seqapps import config as config_module
 from seqapps.distribute import STRATEGIES
 from seqapps.exceptions import SeqappsError
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """Data warnings as one plain line; anything else the way Python shows it."""
-    from seqapps.exceptions import DataWarning
+    """Data and plugin warnings as one plain line; anything else the way Python shows it."""
+    from seqapps.exceptions import DataWarning, PluginWarning
 
-    if issubclass(category, DataWarning):
+    if issubclass(category, (DataWarning, PluginWarning)):
         click.echo(f"Warning: {message}", err=True)
     else:
         _python_show_warning(message, category, filename, lineno, file, line)
@@ -375,8 +376,17 @@ def _cell(value) -> str:
 
 @cli.command()
 @click.option("-v", "--verbose", is_flag=True, help="Also list each task's options and defaults.")
-def tasks(verbose):
-    """List installed tasks: summary, distribution, kind, default arch, data sources."""
+@click.option(
+    "--debug", is_flag=True, help="Print the full traceback of a plugin that fails to load."
+)
+def tasks(verbose, debug):
+    """List installed tasks: summary, distribution, kind, default arch, data sources.
+
+    A plugin that cannot be used is listed as BROKEN with the file and line where it failed;
+    the other tasks keep working.
+    """
+    if debug:
+        os.environ["SEQAPPS_TRACE_PLUGINS"] = "1"
     rows = registry.list_tasks()
     if not rows:
         click.echo("no tasks installed (pip install a seqapps task plugin)")
@@ -399,6 +409,12 @@ def tasks(verbose):
                 click.echo(f"{pad}{option.shown(key)}")
             for key, option in task.predict_options.items():
                 click.echo(f"{pad}predict {option.shown(key)}")
+            headline = task.headline_metrics[0] if task.headline_metrics else "test_loss"
+            goal = "higher" if goals.goal(headline, task.metric_goals) == "max" else "lower"
+            click.echo(f"{pad}ranked by {headline} ({goal} is better), monitor {task.monitor}")
+            if task.defaults:
+                shown = ", ".join(f"{k}={v}" for k, v in task.defaults.items())
+                click.echo(f"{pad}run defaults: {shown}")
 
 
 @cli.command()

@@ -32,13 +32,36 @@ class UnknownNameError(UserInputError):
         super().__init__(f"unknown {kind} {name!r}; available: {choices}")
 
 
-class PluginLoadError(SeqappsError):
-    """A plugin's entry point could not be imported or does not provide what it should."""
+class PluginLoadError(UserInputError):
+    """A plugin's entry point could not be imported or does not provide what it should.
+
+    Exit code 2: what is installed needs fixing, not seqapps. The message names the file
+    and line where the plugin failed (``SEQAPPS_TRACE_PLUGINS=1`` prints the traceback).
+    """
 
     def __init__(self, name: str, distribution: str, error: BaseException | str):
         self.name, self.distribution, self.error = name, distribution, error
-        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        if isinstance(error, str):
+            reason = error
+        else:
+            reason = f"{type(error).__name__}: {error}{failure_place(error)}"
         super().__init__(f"plugin {name!r} from {distribution} failed to load: {reason}")
+
+
+def failure_place(error: BaseException) -> str:
+    """ " (at FILE:LINE)" of the innermost frame outside Python's import machinery."""
+    import traceback
+
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if "importlib" not in frame.filename and not frame.filename.startswith("<frozen")
+    ]
+    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+
+
+class PluginWarning(UserWarning):
+    """A plugin is installed but cannot be used; the others keep working."""
 
 
 class DuplicatePluginError(SeqappsError):

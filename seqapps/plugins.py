@@ -100,6 +100,10 @@ def load(record: PluginRecord) -> Any:
     try:
         loaded = record.entry_point.load()
     except Exception as error:  # a plugin may fail in any way while importing
+        if os.environ.get("SEQAPPS_TRACE_PLUGINS"):
+            import traceback
+
+            traceback.print_exception(error, file=sys.stderr)
         raise PluginLoadError(record.name, record.distribution, error) from error
     _trace(f"loaded {record.group} {record.name!r}")
     return loaded

@@ -147,6 +147,7 @@ def log_params(ctx: RunContext) -> None:
             "global_batch_size": ctx.global_batch,
             "tbptt_chunk": ctx.chunk or "",
             **_versions(),
+            **plugin_versions(ctx.config.task, ctx.arch.name),
         }
     )
     if ctx.resume is None:
@@ -176,6 +177,16 @@ def _versions() -> dict[str, str]:
         "version.mlflow": mlflow.__version__,
         "version.python": platform.python_version(),
     }
+
+
+def plugin_versions(task: str, arch: str) -> dict[str, str]:
+    """``version.<distribution>`` of the plugins a run used: its task's and its arch's."""
+    found = {}
+    for records, name in ((registry.task_records(), task), (registry.arch_records(), arch)):
+        for record in records:
+            if record.name == name:
+                found[f"version.{record.distribution}"] = record.version
+    return found
 
 
 def _check_writable_folder(folder: str) -> None:

@@ -141,13 +141,29 @@ def _identity(config: RunConfig) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _loadable_tasks() -> list[str]:
+    """Names of the installed tasks that load; a broken plugin is skipped with a warning."""
+    import warnings
+
+    from seqapps.exceptions import PluginWarning
+
+    names = []
+    for row in registry.list_tasks():
+        if row.problem:
+            warning = f"tasks: all skips {row.record.name!r}: {row.problem}"
+            warnings.warn(warning, PluginWarning, stacklevel=2)
+        else:
+            names.append(row.record.name)
+    return names
+
+
 def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
     """Read, expand and validate a pipeline file; ``overrides`` (from --set) win over it."""
     path = Path(path)
     loaded, text = _read_yaml(path)
     tasks = loaded.get("tasks", loaded.get("task"))
-    if tasks == "all":  # every installed task, third-party ones included
-        tasks = sorted({record.name for record in registry.task_records()})
+    if tasks == "all":  # every installed task that loads, third-party ones included
+        tasks = _loadable_tasks()
     tasks = [tasks] if isinstance(tasks, str) else tasks
     if not tasks or not all(isinstance(t, str) for t in tasks):
         raise _fail(path, "name the task to run with `task: NAME` or `tasks: [A, B]`")

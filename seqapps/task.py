@@ -42,6 +42,11 @@ if TYPE_CHECKING:
     from seqapps.archs import Arch
     from seqapps.config import RunConfig
 
+#: The version of the plugin API (``seqapps.api``): the minor number grows with additions,
+#: the major one with changes that can break a plugin. A Task declares what it supports in
+#: ``Task.api_version`` (a version specifier such as ">=2.0,<3").
+API_VERSION = "2.0"
+
 #: What a task does with a sequence; each kind needs one arch kind (seqapps.archs.ARCH_KINDS).
 TASK_KINDS = ("classify", "tag", "forecast", "generate", "transcribe")
 
@@ -120,6 +125,8 @@ class Task(abc.ABC):
 
     #: Registered name (the entry-point name must match it).
     name: ClassVar[str]
+    #: The plugin API versions this task works with, e.g. ">=2.0,<3"; empty = any.
+    api_version: ClassVar[str] = ""
     #: One line shown by ``seqapps tasks``.
     summary: ClassVar[str]
     #: One of TASK_KINDS.
@@ -276,21 +283,46 @@ class Task(abc.ABC):
 
 def check_task_class(obj: Any, entry_name: str, distribution: str) -> type[Task]:
     """Make sure an entry point gave a usable Task subclass whose name matches its entry."""
+
+    def broken(reason: str) -> PluginLoadError:
+        return PluginLoadError(entry_name, distribution, reason)
+
     if not (isinstance(obj, type) and issubclass(obj, Task)):
-        raise PluginLoadError(entry_name, distribution, "entry point is not a seqapps Task class")
+        raise broken("entry point is not a seqapps Task class")
     missing = [a for a in ("name", "summary", "kind", "default_arch") if not hasattr(obj, a)]
     if missing:
-        raise PluginLoadError(entry_name, distribution, f"Task class lacks {', '.join(missing)}")
+        raise broken(f"Task class lacks {', '.join(missing)}{_defined_at(obj)}")
+    if getattr(obj, "__abstractmethods__", None):
+        methods = ", ".join(sorted(obj.__abstractmethods__))
+        raise broken(f"{obj.__name__} does not implement {methods}{_defined_at(obj)}")
     if obj.kind not in TASK_KINDS:
-        raise PluginLoadError(
-            entry_name,
-            distribution,
-            f"kind {obj.kind!r} is not one of {', '.join(TASK_KINDS)}",
-        )
+        raise broken(f"kind {obj.kind!r} is not one of {', '.join(TASK_KINDS)}")
     if obj.name != entry_name:
-        raise PluginLoadError(
-            entry_name,
-            distribution,
-            f"entry point name {entry_name!r} differs from Task.name {obj.name!r}",
+        raise broken(f"entry point name {entry_name!r} differs from Task.name {obj.name!r}")
+    if not supports_api(obj.api_version):
+        raise broken(
+            f"it needs the seqapps plugin API {obj.api_version}, this seqapps has "
+            f"{API_VERSION}; install a release of {distribution} made for API {API_VERSION}"
         )
     return obj
+
+
+def supports_api(specifier: str) -> bool:
+    """Whether this seqapps' API_VERSION is in a plugin's ``api_version`` range."""
+    if not specifier.strip():
+        return True
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return API_VERSION in SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return False
+
+
+def _defined_at(cls: type) -> str:
+    import inspect
+
+    try:
+        return f" (at {inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]})"
+    except (OSError, TypeError):
+        return ""
