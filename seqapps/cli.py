@@ -602,6 +602,51 @@ cli.add_command(model_commands.export)
 cli.add_command(model_commands.serve)
 
 
+@cli.group()
+def new():
+    """Write a new plugin package (task or arch) that installs and passes its own tests."""
+
+
+def _new_plugin(kind: str, name: str, directory: str | None) -> None:
+    from seqapps import scaffold
+
+    folder = Path(directory or name)
+    written = scaffold.write_plugin(kind, name, folder)
+    click.echo(f"wrote {len(written)} files to {folder}/:")
+    for path in written:
+        click.echo(f"  {path.relative_to(folder)}")
+    check = f"seqapps run {name}" if kind == "task" else f"seqapps archs  # lists {name}"
+    click.echo(f"next: pip install ./{folder} && pytest {folder} && {check}")
+
+
+@new.command("task")
+@click.argument("name")
+@click.option("--dir", "directory", help="Folder to write. [default: NAME]")
+def new_task(name, directory):
+    """A task plugin NAME: a working classification task on an embedded sample, its
+    entry point, a README and tests that run the conformance kit (seqapps.testing).
+
+    \b
+    Example:
+      seqapps new task demo && pip install ./demo && pytest demo && seqapps run demo
+    """
+    _new_plugin("task", name, directory)
+
+
+@new.command("arch")
+@click.argument("name")
+@click.option("--dir", "directory", help="Folder to write. [default: NAME]")
+def new_arch(name, directory):
+    """An architecture plugin NAME: a masked Conv1D + GRU encoder with a custom layer, its
+    entry points, a README and tests that run the conformance kit (seqapps.testing).
+
+    \b
+    Example:
+      seqapps new arch convgru && pip install ./convgru && pytest convgru
+    """
+    _new_plugin("arch", name, directory)
+
+
 def main():
     """Console-script entry point."""
     warnings.showwarning = _show_warning

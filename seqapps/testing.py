@@ -10,7 +10,8 @@ In the plugin's tests (pytest)::
 
 pytest then collects the checks below as tests of ``TestMyTask``. Each check is also a
 function (``check_declarations``, ``check_archs_train``, ``check_run_and_predict``,
-``check_bad_inputs``) that returns the problems found, for use outside pytest. The checks
+``check_bad_inputs``) that returns the problems found, for use outside pytest. An arch
+plugin's tests subclass ``ArchConformance`` and set ``arch`` the same way. The checks
 use real TensorFlow, Keras and MLflow (a temporary sqlite store), on a few examples.
 """
 
@@ -206,6 +207,81 @@ def check_bad_inputs(task_cls: type[Task], workdir: Path, settings=None) -> list
         except Exception as error:  # the very thing this check looks for
             problems.append(f"--data {name}: {type(error).__name__} instead of one clear line")
     return problems
+
+
+def check_arch_declarations(arch) -> list[str]:
+    """Problems with an Arch's declaration: its name, summary, kinds and options."""
+    from seqapps.archs import ARCH_KINDS
+
+    problems = [f"kind {k!r} is not one of {ARCH_KINDS}" for k in arch.kinds if k not in ARCH_KINDS]
+    if not arch.summary.strip():
+        problems.append("summary is empty")
+    problems += [f"options[{k!r}] has no help text" for k, o in arch.options.items() if not o.help]
+    return problems
+
+
+def check_arch_trains(arch, workdir: Path) -> list[str]:
+    """For each kind the arch serves (seq2seq aside): build a small model around its encoder
+    with padded (masked) inputs, fit one epoch, save it, and load it in a fresh process."""
+    import keras
+    import numpy as np
+
+    from seqapps.archs import SEQ2SEQ, EncoderSettings, returns_sequences
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 6, 3)).astype("float32")
+    x[:, 4:] = 0.0  # the last two steps are padding
+    problems = []
+    for kind in (k for k in arch.kinds if k != SEQ2SEQ):
+        try:
+            inputs = keras.Input((6, 3))
+            masked = keras.layers.Masking(0.0)(inputs)
+            encoded = arch.build_encoder(masked, EncoderSettings(units=8, seed=1), kind)
+            outputs = keras.layers.Dense(2, activation="softmax")(encoded)
+            model = keras.Model(inputs, outputs)
+            model.compile(loss="sparse_categorical_crossentropy", run_eagerly=True)
+            y = rng.integers(0, 2, (16, 6) if returns_sequences(kind) else (16,))
+            model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+            path = workdir / f"{arch.name}-{kind}.keras"
+            model.save(path)
+            problems += _load_in_fresh_process(path, kind)
+        except Exception as error:  # each kind is tried; each failure is one problem
+            problems.append(f"kind {kind}: {type(error).__name__}: {error}".splitlines()[0])
+    return problems
+
+
+def _load_in_fresh_process(path: Path, kind: str) -> list[str]:
+    code = "import sys, keras, seqapps.keras_objects; keras.saving.load_model(sys.argv[1])"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env
+    )
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return [f"kind {kind}: a saved model does not load in a fresh process: {last}"]
+    return []
+
+
+class ArchConformance:
+    """Subclass in an arch plugin's tests and set ``arch``; pytest runs every check."""
+
+    #: The registered arch name.
+    arch: ClassVar[str]
+
+    def arch_object(self):
+        """The Arch, loaded through its entry point as `seqapps` does."""
+        from seqapps import registry
+
+        return registry.load_arch(self.arch)
+
+    def test_declarations(self):
+        _passes(check_arch_declarations(self.arch_object()))
+
+    def test_trains_saves_and_loads_for_every_kind(self, tmp_path):
+        from seqapps.tensorflow_import import import_tensorflow
+
+        import_tensorflow()
+        _passes(check_arch_trains(self.arch_object(), tmp_path))
 
 
 class TaskConformance:
