@@ -89,21 +89,33 @@ def check_archs_train(task_cls: type[Task], workdir: Path, archs=None, settings=
     base = small_config(task_cls, workdir, **(settings or {}))
     task = task_cls()
     data = task.load_data(base)
+    batches = _two_batches(task, data, base)
     problems = []
     for name in archs or registry.archs_for_kind(task_cls.arch_kind(base)):
         try:
-            _fit_once(task, data, registry.load_arch(name), base)
+            _fit_once(task, data, registry.load_arch(name), base, batches)
         except Exception as error:  # every arch is tried; each failure is one problem
             problems.append(f"arch {name}: {type(error).__name__}: {error}".splitlines()[0])
     return problems
 
 
-def _fit_once(task: Task, data, arch, config) -> None:
+def _two_batches(task: Task, data, config) -> list:
+    """Two training batches from the core's own pipeline (batch, augment), made once for
+    every arch: featurizing audio per arch cost more than the fits."""
+    import dataclasses
+
+    from seqapps import input_pipeline
+
+    small = dataclasses.replace(data, train=data.train.take(8), sizes={**data.sizes, "train": 8})
+    stateful = task.truncated_bptt(config) is not None
+    train, _, _ = input_pipeline.build(task, small, config, 4, stateful)
+    return list(train.take(2))
+
+
+def _fit_once(task: Task, data, arch, config, batches: list) -> None:
     import dataclasses
 
     import keras
-
-    from seqapps import input_pipeline
 
     config = dataclasses.replace(config, arch=arch.name)
     model = task.build_model(data.spec, arch, config)
@@ -112,14 +124,10 @@ def _fit_once(task: Task, data, arch, config) -> None:
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3), loss=loss, weighted_metrics=metrics, run_eagerly=True
     )
-    # The core's own pipeline (batch, augment), on two batches of the training split.
-    small = dataclasses.replace(data, train=data.train.take(8), sizes={**data.sizes, "train": 8})
-    stateful = task.truncated_bptt(config) is not None
-    train, _, _ = input_pipeline.build(task, small, config, 4, stateful)
-    history = model.fit(train.take(2), epochs=1, verbose=0, shuffle=False)
-    loss_value = history.history["loss"][-1]
-    if loss_value != loss_value:
-        raise ValueError("the loss is NaN after one epoch")
+    for batch in batches:
+        logs = model.train_on_batch(*batch, return_dict=True)
+    if logs["loss"] != logs["loss"]:
+        raise ValueError("the loss is NaN after two training steps")
 
 
 def check_run_and_predict(
@@ -231,7 +239,7 @@ def check_arch_trains(arch, workdir: Path) -> list[str]:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(16, 6, 3)).astype("float32")
     x[:, 4:] = 0.0  # the last two steps are padding
-    problems = []
+    problems, saved = [], []
     for kind in (k for k in arch.kinds if k != SEQ2SEQ):
         try:
             inputs = keras.Input((6, 3))
@@ -242,24 +250,32 @@ def check_arch_trains(arch, workdir: Path) -> list[str]:
             model.compile(loss="sparse_categorical_crossentropy", run_eagerly=True)
             y = rng.integers(0, 2, (16, 6) if returns_sequences(kind) else (16,))
             model.fit(x, y, epochs=1, batch_size=8, verbose=0)
-            path = workdir / f"{arch.name}-{kind}.keras"
-            model.save(path)
-            problems += _load_in_fresh_process(path, kind)
+            model.save(workdir / f"{arch.name}-{kind}.keras")
+            saved.append(workdir / f"{arch.name}-{kind}.keras")
         except Exception as error:  # each kind is tried; each failure is one problem
             problems.append(f"kind {kind}: {type(error).__name__}: {error}".splitlines()[0])
-    return problems
+    return problems + _load_in_fresh_process(saved)
 
 
-def _load_in_fresh_process(path: Path, kind: str) -> list[str]:
-    code = "import sys, keras, seqapps.keras_objects; keras.saving.load_model(sys.argv[1])"
+def _load_in_fresh_process(paths: list[Path]) -> list[str]:
+    """Load saved models in ONE new process (a TensorFlow import costs seconds)."""
+    if not paths:
+        return []
+    code = (
+        "import sys, keras, seqapps.keras_objects\n"
+        "for path in sys.argv[1:]:\n"
+        "    try:\n        keras.saving.load_model(path)\n"
+        "    except Exception as error:\n"
+        "        print(path, type(error).__name__, str(error).splitlines()[0][:300])\n"
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     done = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env
+        [sys.executable, "-c", code, *map(str, paths)], capture_output=True, text=True, env=env
     )
+    failed = done.stdout.splitlines()  # one line per model that did not load
     if done.returncode:
-        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return [f"kind {kind}: a saved model does not load in a fresh process: {last}"]
-    return []
+        failed.append((done.stderr.strip().splitlines() or ["(no output)"])[-1])
+    return [f"a saved model does not load in a fresh process: {line}" for line in failed]
 
 
 class ArchConformance:

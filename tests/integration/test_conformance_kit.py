@@ -3,6 +3,7 @@
 import pytest
 
 from seqapps.testing import (
+    check_arch_trains,
     check_bad_inputs,
     check_declarations,
     check_run_and_predict,
@@ -39,3 +40,13 @@ def test_a_predict_that_works_only_in_the_training_process_is_caught(tmp_path):
 def test_a_traceback_on_a_missing_file_is_caught(tmp_path):
     problems = check_bad_inputs(toy_tasks.TracebackOnMissingFile, tmp_path)
     assert "--data missing.csv: FileNotFoundError instead of one clear line" in problems
+
+
+def test_an_arch_whose_saved_model_cannot_load_elsewhere_is_caught(tmp_path):
+    from seqapps.tensorflow_import import import_tensorflow
+
+    import_tensorflow()  # a sound arch passes: test_scaffold.py (the convgru template)
+    problems = check_arch_trains(toy_tasks.unregistered_arch(), tmp_path)
+    assert len(problems) == 1
+    assert problems[0].startswith("a saved model does not load in a fresh process:")
+    assert "unregistered-many-to-one.keras" in problems[0]

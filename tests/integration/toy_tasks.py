@@ -89,3 +89,25 @@ class TracebackOnMissingFile(SoundTask):
         if config.data == "sample":
             return super().read(config)
         return np.loadtxt(Path(config.data).open()).reshape(-1, 5, 1)
+
+
+def unregistered_arch():
+    """An Arch whose encoder uses a custom layer nobody registered with Keras."""
+    from seqapps.api import Arch
+
+    return Arch(
+        name="unregistered",
+        summary="GRU then a layer Keras cannot find again",
+        kinds=("many-to-one",),
+        factory="tests.integration.toy_tasks:build_unregistered",
+    )
+
+
+def build_unregistered(inputs, settings, *, kind):
+    import keras
+
+    class Doubling(keras.layers.Layer):  # not registered: a new process cannot rebuild it
+        def call(self, x):
+            return x * 2.0
+
+    return Doubling()(keras.layers.GRU(settings.units)(inputs))
