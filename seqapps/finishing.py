@@ -58,13 +58,14 @@ def export(ctx: RunContext, test) -> None:
         "run_id": ctx.run_id,
         **task.export_metadata(ctx.data),
     }
-    folder = models.save_folder(
-        task.export_model(ctx.model, ctx.data), metadata, ctx.work / "model"
-    )
+    exported = task.export_model(ctx.model, ctx.data)
+    folder = models.save_folder(exported, metadata, ctx.work / "model")
     exporting.save_examples(ctx.model, test, folder)
     example = task.example_table(ctx.data, metadata)
+    # The metadata as saved (with the modules of its custom objects), and the model in memory.
+    loaded = models.LoadedModel(exported, models.read_metadata(folder), type(task))
     registered = ctx.config.register_model
-    mlflow_model.log(ctx.tracker, ctx.run_id, folder, task, example, registered_name=registered)
+    mlflow_model.log(ctx.tracker, ctx.run_id, folder, loaded, example, registered_name=registered)
 
 
 def summary(ctx: RunContext, final: dict[str, float], found: Any) -> RunResult:

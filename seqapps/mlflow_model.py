@@ -98,11 +98,16 @@ def log(
     tracker,
     run_id: str,
     folder: Path,
-    task: Any,
+    loaded: models.LoadedModel,
     example: dict[str, list],
     registered_name: str | None = None,
 ) -> Any:
-    """Log ``folder`` as the run's MLflow Model (pyfunc flavor); register it when named."""
+    """Log ``folder`` as the run's MLflow Model (pyfunc flavor); register it when named.
+
+    ``loaded`` is the exported model still in memory, with the folder's metadata: the output
+    signature comes from it (MLflow itself then loads the folder and runs the example, which
+    checks the saved model), so the model is not read back twice.
+    """
     import logging
 
     import mlflow
@@ -110,14 +115,13 @@ def log(
 
     from seqapps.tracking import process_store
 
-    metadata = models.read_metadata(folder)
-    loaded = models.LoadedModel(models.load_keras(folder, metadata), metadata, type(task))
+    metadata, task = loaded.metadata, loaded.task_cls()
     output_rows = None
     if example:
         with tempfile.TemporaryDirectory(prefix="seqapps-example-") as scratch:
             inputs = task.inputs_from_table(pandas.DataFrame(example), metadata, Path(scratch))
-            fresh = type(task)()
-            output_rows = call_predict(fresh, loaded, inputs, defaults(type(task).predict_options))
+            options = defaults(loaded.task_cls.predict_options)
+            output_rows = call_predict(loaded.task_cls(), loaded, inputs, options)
     distribution = _task_distribution(metadata["task"])
     # The logged model belongs to the run's experiment (MLflow would file it under the
     # process's active experiment, which seqapps never sets).
