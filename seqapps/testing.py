@@ -27,6 +27,17 @@ from typing import Any, ClassVar
 
 from seqapps.task import TASK_KINDS, Task
 
+try:
+    import pytest
+
+    #: The checks that train: deselected by ``pytest -m "not slow"`` while working.
+    slow = pytest.mark.slow
+except ImportError:  # the check functions work without pytest
+
+    def slow(test):
+        return test
+
+
 #: RunConfig fields a task may override in ``Task.defaults``.
 _SMALL_RUN = {"epochs": 1, "units": 8, "batch_size": 4, "max_samples": 12, "patience": 0}
 
@@ -293,6 +304,7 @@ class ArchConformance:
     def test_declarations(self):
         _passes(check_arch_declarations(self.arch_object()))
 
+    @slow
     def test_trains_saves_and_loads_for_every_kind(self, tmp_path):
         from seqapps.tensorflow_import import import_tensorflow
 
@@ -332,9 +344,11 @@ class TaskConformance:
     def test_declarations(self):
         _passes(check_declarations(self.task_class()))
 
+    @slow
     def test_every_arch_builds_and_trains_an_epoch(self, tmp_path):
         _passes(check_archs_train(self.task_class(), tmp_path, self.archs, self.run_settings()))
 
+    @slow
     def test_a_run_logs_and_predicts_in_a_fresh_process(self, tmp_path):
         inputs = self.make_predict_inputs(tmp_path)
         _passes(check_run_and_predict(self.task_class(), tmp_path, inputs, self.run_settings()))
@@ -347,3 +361,8 @@ def _passes(problems: list[str]) -> None:
     """Fail the calling test with every problem, one per line."""
     if problems:
         raise AssertionError("\n".join(problems))
+
+
+def pytest_configure(config):
+    """(pytest plugin, entry point ``pytest11``) Register the ``slow`` marker the kit uses."""
+    config.addinivalue_line("markers", "slow: trains models (seqapps.testing)")

@@ -13,6 +13,7 @@ from tests.integration import toy_tasks
 INPUTS = ["1 -2 0.5 1 1"]
 
 
+@pytest.mark.slow
 def test_a_sound_plugin_passes_every_check(tmp_path):
     assert check_declarations(toy_tasks.SoundTask) == []
     assert check_bad_inputs(toy_tasks.SoundTask, tmp_path / "bad") == []
@@ -42,6 +43,7 @@ def test_a_traceback_on_a_missing_file_is_caught(tmp_path):
     assert "--data missing.csv: FileNotFoundError instead of one clear line" in problems
 
 
+@pytest.mark.slow
 def test_an_arch_whose_saved_model_cannot_load_elsewhere_is_caught(tmp_path):
     from seqapps.tensorflow_import import import_tensorflow
 
