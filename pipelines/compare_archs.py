@@ -46,14 +46,14 @@ def compare(task: str, archs: list[str] | None = None, echo=click.echo, **flags)
     return rows
 
 
-def table(rows: list[dict], headline: tuple[str, ...] = ()) -> str:
+def table(rows: list[dict], headline: tuple[str, ...] = (), declared=None) -> str:
     """A plain-text table of the headline test metrics, best first by the first of them."""
     from seqapps.compare import lower_is_better
 
     found = sorted({k for row in rows for k in row if k.startswith("test_") and k != "test_loss"})
     metrics = [m for m in headline if m in found] or found
     first = metrics[0] if metrics else "test_loss"
-    sign = 1 if lower_is_better(first) else -1
+    sign = 1 if lower_is_better(first, declared) else -1  # the task's goal, else the name
     ordered = sorted(rows, key=lambda row: sign * row.get(first, sign * float("inf")))
     header = ["arch", *metrics, "params", "epochs", "seconds", "run id"]
     lines = [header]
@@ -89,7 +89,8 @@ def main(task, archs, **flags):
     flags = {k: v for k, v in flags.items() if v is not None}
     flags["verbose"] = 0
     rows = compare(task, archs.split(",") if archs else None, **flags)
-    click.echo(table(rows, registry.load_task(task).headline_metrics))
+    task_cls = registry.load_task(task)
+    click.echo(table(rows, task_cls.headline_metrics, task_cls.metric_goals))
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ class RunProgress(keras.callbacks.Callback):
             return float(logs[self.key])
         if self.key == "val_loss" and "loss" in logs:  # no validation data: watch the loss
             return float(logs["loss"])
-        known = ", ".join(sorted(k if k.startswith("val_") else f"train_{k}" for k in logs))
+        known = ", ".join(sorted(epoch_metric_name(k) for k in logs))
         raise ConfigError(f"--monitor {self.monitor}: the run logs no such metric; it logs {known}")
 
     def _track_best(self, epoch: int, monitored: float) -> None:

@@ -607,18 +607,6 @@ def new():
     """Write a new plugin package (task or arch) that installs and passes its own tests."""
 
 
-def _new_plugin(kind: str, name: str, directory: str | None) -> None:
-    from seqapps import scaffold
-
-    folder = Path(directory or name)
-    written = scaffold.write_plugin(kind, name, folder)
-    click.echo(f"wrote {len(written)} files to {folder}/:")
-    for path in written:
-        click.echo(f"  {path.relative_to(folder)}")
-    check = f"seqapps run {name}" if kind == "task" else f"seqapps archs  # lists {name}"
-    click.echo(f"next: pip install ./{folder} && pytest {folder} && {check}")
-
-
 @new.command("task")
 @click.argument("name")
 @click.option("--dir", "directory", help="Folder to write. [default: NAME]")
@@ -630,7 +618,7 @@ def new_task(name, directory):
     Example:
       seqapps new task demo && pip install ./demo && pytest demo && seqapps run demo
     """
-    _new_plugin("task", name, directory)
+    _write_plugin("task", name, directory, f"seqapps run {name}")
 
 
 @new.command("arch")
@@ -644,7 +632,18 @@ def new_arch(name, directory):
     Example:
       seqapps new arch convgru && pip install ./convgru && pytest convgru
     """
-    _new_plugin("arch", name, directory)
+    _write_plugin("arch", name, directory, f"seqapps archs  # lists {name}")
+
+
+def _write_plugin(kind: str, name: str, directory: str | None, then: str) -> None:
+    from seqapps import scaffold
+
+    folder = Path(directory or name)
+    written = scaffold.write_plugin(kind, name, folder)
+    click.echo(f"wrote {len(written)} files to {folder}/:")
+    for path in written:
+        click.echo(f"  {path.relative_to(folder)}")
+    click.echo(f"next: pip install ./{folder} && pytest {folder} && {then}")
 
 
 def main():

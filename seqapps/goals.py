@@ -40,10 +40,3 @@ def headline(declared: Iterable[str], logged: Iterable[str]) -> str:
     """The first declared headline metric a run logged; test_loss when none was."""
     logged = set(logged)
     return next((m for m in declared if m in logged), "test_loss")
-
-
-def better(value: float, best: float, direction: str) -> bool:
-    """Whether ``value`` beats ``best`` in ``direction`` (NaN never does)."""
-    if value != value:
-        return False
-    return value > best if direction == "max" else value < best

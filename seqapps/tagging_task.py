@@ -14,6 +14,7 @@ of padded tagging are handled once, here:
 
 from __future__ import annotations
 
+import abc
 import random
 from pathlib import Path
 from typing import Any, ClassVar
@@ -76,15 +77,15 @@ class TaggingTask(Task):
 
     def sample_splits(self, counts: dict[str, int], seed: int) -> dict[str, list[Sentence]]:
         """The embedded sample: ``counts[split]`` sentences for each split."""
-        raise NotImplementedError(f"task {self.name!r} has no embedded sample")
+        raise DataError(f"--data sample: task {self.name!r} has no embedded sample; give a file")
 
+    @abc.abstractmethod
     def score(self, sentences: list[Sentence], predicted: list[list[str]], known) -> Report:
         """Metrics (and figures, files) for predicted tags against the gold ``sentences``.
 
         ``known`` holds the words the model was trained on (``word in known``), for
         unknown-word figures. ``report`` and ``evaluate`` both call this.
         """
-        raise NotImplementedError
 
     # -- data ---------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ except ImportError:  # the check functions work without pytest
         return test
 
 
-#: RunConfig fields a task may override in ``Task.defaults``.
+#: The run settings of every check: one epoch of a few examples, a small model.
 _SMALL_RUN = {"epochs": 1, "units": 8, "batch_size": 4, "max_samples": 12, "patience": 0}
 
 
