@@ -293,8 +293,9 @@ class SpeechTask(Task):
                     num_parallel_calls=tf.data.AUTOTUNE,
                 )
             datasets[split] = pairs
-        self.test_targets = targets["test"]
-        self.test_features = datasets["test"]
+        self.test_targets, self.test_features = targets["test"], datasets["test"]
+        self.validation_targets = targets["validation"]
+        self.validation_features = datasets["validation"]
         sizes = {s: len(targets[s]) for s in SPLITS}
         sizes.update({f"{s}_speakers": len(self.speakers[s]) for s in SPLITS if self.speakers[s]})
         spec = Spec(
@@ -360,10 +361,19 @@ class SpeechTask(Task):
 
     # -- after training -----------------------------------------------------------------
 
-    def _test_outputs(self, model):
-        batches = self.test_features.map(lambda x, t: x).batch(64)
+    def _outputs(self, model, dataset):
+        batches = dataset.map(lambda x, t: x).batch(64)
         features = np.concatenate(list(batches.as_numpy_iterator()))
         return features, model.predict(features, verbose=0)
+
+    def validation_metrics(self, model) -> dict[str, float]:
+        """CTC: the character error rate on the validation clips after every epoch (val_cer);
+        CTC's loss falls long before the transcripts get better, so this is the figure to
+        watch. Words mode: none (val_accuracy says it)."""
+        if self.mode != "ctc":
+            return {}
+        _, outputs = self._outputs(model, self.validation_features)
+        return {"cer": error_rate(self.validation_targets, self.transcribe(outputs), "char")}
 
     def transcribe(self, logits: np.ndarray) -> list[str]:
         """Greedy CTC transcripts of a batch of (frames, characters + 1) scores."""
@@ -375,7 +385,7 @@ class SpeechTask(Task):
         from seqapps.api import plots
         from seqapps_speech.figures import spectrograms
 
-        features, outputs = self._test_outputs(model)
+        features, outputs = self._outputs(model, self.test_features)
         truth = self.test_targets
         shown = range(min(4, len(truth)))
         if self.mode == "ctc":
