@@ -227,11 +227,12 @@ def figures(board: Board, client) -> dict[str, Any]:
 
 
 def log_pipeline_leaderboards(tracker, parent_id: str, tasks: list[str], echo) -> None:
-    """After a pipeline: each task's leaderboard of its children, shown and logged (with
-    its figures) to the parent run, so the MLflow UI shows who won."""
+    """After a pipeline: each task's leaderboard of its children, shown and logged to the
+    parent run as data the MLflow UI shows (best value, winner, table, figures)."""
     from seqapps.exceptions import SeqappsError
 
     runs = fetch_runs(tracker.client, parent=parent_id)
+    notes = []
     for task in tasks:
         try:
             board = build(runs, task=task, declared=task_goals(task))
@@ -241,8 +242,45 @@ def log_pipeline_leaderboards(tracker, parent_id: str, tasks: list[str], echo) -
             echo(f"{task}:")
         echo(render(board))
         echo(ranking_line(board))
+        prefix = f"{task}." if len(tasks) > 1 else ""
+        notes.append(log_winner(tracker, parent_id, board, runs, prefix))
         for name, figure in figures(board, tracker.client).items():
             tracker.log_figure(parent_id, figure, f"compare/{task}-{name}.png")
+    if notes:  # the run page's description
+        tracker.set_tags(parent_id, {"mlflow.note.content": "\n\n".join(notes)})
+
+
+def log_winner(tracker, parent_id: str, board: Board, runs, prefix: str = "") -> str:
+    """Log ``board`` on the parent run: ``best_<metric>`` as a metric, the winning run as the
+    tags ``seqapps.winner``/``seqapps.winner_run_id``, the table as an MLflow table artifact
+    (``leaderboard.json``); return the description (Markdown) naming the winner."""
+    names = {run.info.run_id: run.info.run_name for run in runs}
+    values = {run.info.run_id: run.data.metrics.get(board.metric) for run in runs}
+    sign = 1 if board.direction == "min" else -1
+    best = board.entries[0]
+    winner = min(best.run_ids, key=lambda run_id: sign * values[run_id])
+    tracker.log_metrics(parent_id, {f"{prefix}best_{board.metric}": values[winner]})
+    tracker.set_tags(
+        parent_id,
+        {f"seqapps.{prefix}winner": names[winner], f"seqapps.{prefix}winner_run_id": winner},
+    )
+    table = {"rank": list(range(1, len(board.entries) + 1))}
+    for key in board.varying:
+        table[key] = [e.settings[key] for e in board.entries]
+    table[f"{board.metric} mean"] = [round(e.mean, 6) for e in board.entries]
+    table["std"] = [round(e.std, 6) for e in board.entries]
+    table["runs"] = [" ".join(names[r] for r in e.run_ids) for e in board.entries]
+    table["run ids"] = [" ".join(e.run_ids) for e in board.entries]
+    tracker.log_table(parent_id, table, f"{prefix}leaderboard.json")
+    way = "higher" if board.direction == "max" else "lower"
+    rows = "\n".join(
+        f"| {rank} | {' '.join(names[r] for r in e.run_ids)} | {e.mean:.4f} |"
+        for rank, e in enumerate(board.entries, 1)
+    )
+    return (
+        f"**{prefix}winner: {names[winner]}** ({board.metric} {values[winner]:.4f}, "
+        f"{way} is better)\n\n| rank | runs | {board.metric} |\n|---|---|---|\n{rows}"
+    )
 
 
 def task_goals(task: str | None) -> dict[str, str]:

@@ -45,8 +45,10 @@ def check_arch(task_cls, config, stateful: bool = False) -> Arch:
 
 def resolve(task_cls, config, echo, resuming_run: bool) -> RunContext:
     """Step 1: the task, its arch, the devices and the tracking store, all checked."""
+    from seqapps.data.sources import check_local_source
     from seqapps.distribute import multi_worker, request_devices
 
+    check_local_source(config.data)
     task = task_cls()
     chunk = task.truncated_bptt(config)
     arch = check_arch(task_cls, config, stateful=chunk is not None)
@@ -152,6 +154,7 @@ def log_params(ctx: RunContext) -> None:
     )
     if ctx.resume is None:
         ctx.tracker.log_params(ctx.run_id, ctx.params)
+        ctx.tracker.log_dataset(ctx.run_id, data.source, data.fingerprint, data.sizes)
         ctx.tracker.log_text(ctx.run_id, recorded.to_yaml(), "config.yaml")
 
 

@@ -74,6 +74,9 @@ def run_server(
     # MLflow starts `uvicorn` by name: find the one installed beside this Python.
     scripts = os.path.dirname(sys.executable)
     env["PATH"] = scripts + os.pathsep + env.get("PATH", "")
+    # MLflow 3's server also starts a job runner and its consumers (GenAI jobs seqapps never
+    # submits): on two cores they held the first page back for most of a minute.
+    env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     process = subprocess.Popen(command, env=env, start_new_session=True)
 
     def stop_and_exit(signum, frame):

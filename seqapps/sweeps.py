@@ -54,6 +54,8 @@ class Child:
     config: RunConfig
     label: str
     key: str
+    #: The swept values (grid or variation) that make this child.
+    point: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -196,9 +198,59 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
                 check_arch(task_cls, resolved)
             except SeqappsError as error:
                 raise _fail(path, f"{label}: {error}") from None
-            resolved.run_name = resolved.run_name or f"{task} {label}"
-            children.append(Child(task, resolved, label, _identity(resolved)))
+            resolved.run_name = resolved.run_name or short_name(task, point, len(tasks) > 1)
+            children.append(Child(task, resolved, label, _identity(resolved), point))
+    _distinct_names(children)
     return Pipeline(name, path, experiment, children, text)
+
+
+#: How a swept setting shows in a child's name: ``bilstm u128 s1``, not ``arch=bilstm
+#: units=128 seed=1`` (the MLflow runs table shows about 24 characters of a name).
+_SHORT_KEYS = {
+    "arch": "",
+    "units": "u",
+    "layers": "l",
+    "seed": "s",
+    "dropout": "d",
+    "epochs": "e",
+    "batch_size": "b",
+    "learning_rate": "lr",
+    "max_samples": "n",
+    "patience": "p",
+}
+NAME_LIMIT = 24
+
+
+def short_name(task: str, point: dict[str, Any], several_tasks: bool = False) -> str:
+    """A child's run name: the swept values, arch first, keys shortened; the task leads
+    when the pipeline runs several."""
+    keys = sorted(point, key=lambda k: (k != "arch", k))
+    parts = [f"{_short_key(k)}{point[k]}" for k in keys]
+    if several_tasks or not parts:
+        parts.insert(0, task)
+    return " ".join(parts)[:NAME_LIMIT].rstrip()
+
+
+def _short_key(key: str) -> str:
+    """units -> u; a task option of several words by its initials (validation_fraction ->
+    vf); one word stays whole (window=)."""
+    if key in _SHORT_KEYS:
+        return _SHORT_KEYS[key]
+    words = key.split("_")
+    return "".join(w[0] for w in words if w) if len(words) > 1 else f"{key}="
+
+
+def _distinct_names(children: list[Child]) -> None:
+    """Names cut to the limit may collide: number the later ones."""
+    seen: dict[str, int] = {}
+    for child in children:
+        name = child.config.run_name
+        if name in seen:
+            seen[name] += 1
+            suffix = f" #{seen[name]}"
+            child.config.run_name = name[: NAME_LIMIT - len(suffix)].rstrip() + suffix
+        else:
+            seen[name] = 1
 
 
 @dataclass
@@ -300,6 +352,7 @@ def _run_child(child: Child, pipeline_name: str, tracker, parent_id: str) -> Out
     started = time.perf_counter()
     task_cls = registry.load_task(child.task)
     tags = {"seqapps.child_key": child.key, "seqapps.pipeline": pipeline_name}
+    tags.update({f"seqapps.swept.{k}": str(v) for k, v in child.point.items()})
     # Children log to the parent's store, whatever the file or environment says.
     child_config = dataclasses.replace(child.config, tracking_uri=tracker.uri)
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from seqapps.exceptions import TrackingError
+from seqapps.task import SPLITS
 
 #: Seconds between background writes of buffered per-epoch metrics.
 METRIC_INTERVAL = 2.0
@@ -30,6 +31,16 @@ def resolve_tracking_uri(explicit: str | None) -> str:
     """--tracking-uri, else MLFLOW_TRACKING_URI, else MLflow's own default sqlite file."""
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
+
+def clean_decimal(value: float) -> float:
+    """``value`` to float32's precision (7 significant digits): Keras computes in float32, and
+    the float64 a float32 widens to shows noise (0.6775000095367432 for 0.6775) in the UI."""
+    return float(f"{float(value):.7g}")
+
+
+#: MLflow 3's UI opens an experiment by its kind: without this tag it shows the GenAI
+#: overview (traces) instead of the runs table.
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 
 #: MLflow error codes that mean the store, not the request, failed.
 _STORE_DOWN_CODES = ("TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED")
@@ -183,9 +194,11 @@ class Tracker:
                     f"experiment {name!r} is deleted in {self.uri}; restore it or choose "
                     "another --experiment"
                 )
+            if EXPERIMENT_KIND[0] not in found.tags:  # made by an older seqapps, or by hand
+                self.client.set_experiment_tag(found.experiment_id, *EXPERIMENT_KIND)
             return found.experiment_id
         try:
-            return self.client.create_experiment(name)
+            return self.client.create_experiment(name, tags=dict([EXPERIMENT_KIND]))
         except MlflowException:
             # Another process created it between our lookup and create.
             found = self.client.get_experiment_by_name(name)
@@ -232,6 +245,30 @@ class Tracker:
         """The steps at which metric ``key`` has been logged."""
         return {m.step for m in self.client.get_metric_history(run_id, key)}
 
+    def log_dataset(self, run_id: str, source: str, digest: str, sizes: dict[str, int]) -> None:
+        """The run's data as an MLflow dataset input (the runs table's Dataset column): its
+        source, the data fingerprint as digest, and the split sizes as its profile."""
+        import json
+
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        local = Path(source).exists()
+        dataset = Dataset(
+            name=Path(source).name if local else source,
+            digest=digest,
+            source_type="local" if local else "code" if source == "sample" else "external",
+            source=json.dumps({"uri": str(Path(source).resolve()) if local else source}),
+            profile=json.dumps({"num_rows": sum(sizes.get(s, 0) for s in SPLITS), **sizes}),
+        )
+        context = InputTag("mlflow.data.context", "training")
+        self.client.log_inputs(run_id, datasets=[DatasetInput(dataset, [context])])
+
+    def log_table(self, run_id: str, columns: dict[str, list], artifact_file: str) -> None:
+        """Columns as an MLflow table artifact (the run page and the evaluation view read it)."""
+        import pandas
+
+        self.client.log_table(run_id, data=pandas.DataFrame(columns), artifact_file=artifact_file)
+
     def log_params(self, run_id: str, params: dict[str, Any]) -> None:
         """Log params in batches (MLflow limits each call)."""
         from mlflow.entities import Param
@@ -254,7 +291,10 @@ class Tracker:
         from mlflow.entities import Metric
 
         timestamp = int(time.time() * 1000)
-        batch = [Metric(key, float(value), timestamp, step or 0) for key, value in metrics.items()]
+        batch = [
+            Metric(key, clean_decimal(value), timestamp, step or 0)
+            for key, value in metrics.items()
+        ]
         if batch and wait:
             self.client.log_batch(run_id, metrics=batch)
         elif batch:

@@ -33,6 +33,16 @@ def parse_source(data: str, prefixes: Iterable[str] = ("tfds",)) -> Source:
     return Source("path", data)
 
 
+def check_local_source(data: str) -> None:
+    """A --data naming a local file or folder that is not there is refused at once, before
+    TensorFlow and MLflow load (seconds); ``sample`` and ``PREFIX:NAME`` sources pass."""
+    prefix, sep, _ = data.partition(":")
+    if data == "sample" or (sep and len(prefix) > 1 and prefix.replace("_", "").isalnum()):
+        return
+    if not Path(data).expanduser().exists():
+        raise DataError(f"--data {data}: no such file or folder")
+
+
 def existing_file(path_text: str) -> Path:
     """The path as a readable file, or a DataError naming it."""
     path = Path(path_text).expanduser()

@@ -187,6 +187,8 @@ def start_server(python_exe, port, store, workdir):
         cwd=workdir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # GenAI job runners: nothing here submits jobs, and they take a core while starting.
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
         start_new_session=True,
     )
     import urllib.request

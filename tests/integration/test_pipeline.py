@@ -54,6 +54,30 @@ def test_dry_run_lists_every_combination(runner, seqapps_cli, workdir):
     assert lines[1] == "[1/8] arch=lstm seed=1 units=8"
     assert lines[2] == "[2/8] arch=esn seed=1 spectral_radius=0.5"
     assert len(lines) == 9
+    # Run names fit the MLflow runs table's name column and tell the children apart.
+    from seqapps import sweeps
+
+    names = [child.config.run_name for child in sweeps.load(workdir / "p.yaml").children]
+    assert names[:3] == ["lstm s1 u8", "esn s1 sr0.5", "lstm s2 u8"]
+    assert len(set(names)) == 8 and max(map(len, names)) <= 24, names
+
+
+def test_child_names_cut_to_the_limit_stay_distinct(workdir):
+    from seqapps import sweeps
+
+    (workdir / "p.yaml").write_text(
+        "tasks: [sentiment, pos]\nvariations: [{arch: bilstm, test_fraction: 0.12341},"
+        " {arch: bilstm, test_fraction: 0.12342}, {arch: gru, validation_fraction: 0.2}]\n"
+    )
+    names = [child.config.run_name for child in sweeps.load(workdir / "p.yaml").children]
+    assert names == [
+        "sentiment bilstm tf0.123",
+        "sentiment bilstm tf0. #2",
+        "sentiment gru vf0.2",
+        "pos bilstm tf0.12341",
+        "pos bilstm tf0.12342",
+        "pos gru vf0.2",
+    ]
 
 
 @pytest.mark.slow

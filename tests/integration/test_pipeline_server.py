@@ -69,6 +69,8 @@ def mlflow_server(tmp_path_factory):
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # GenAI job runners: nothing here submits jobs, and they take a core while starting.
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -163,3 +165,28 @@ def test_pipeline_nested_runs_survive_a_kill_and_resume(mlflow_server, tmp_path)
     assert set(finished_before.values()) <= {r["info"]["run_id"] for r in finished}
     # A child killed mid-run is marked KILLED, never left RUNNING.
     assert not any(r["info"]["status"] == "RUNNING" for r in runs)
+
+    # What the MLflow UI shows, read through the same REST API the UI uses:
+    experiment = get(url, "experiments/get", experiment_id=experiment_id)["experiment"]
+    kind = {t["key"]: t["value"] for t in experiment.get("tags", [])}
+    assert kind["mlflow.experimentKind"] == "custom_model_development"  # opens on its runs
+    scores = {
+        r["info"]["run_name"]: {m["key"]: m["value"] for m in r["data"]["metrics"]}["test_accuracy"]
+        for r in finished
+    }
+    names = list(scores)
+    assert len(set(names)) == 4 and all(len(name) <= 24 for name in names), names
+    parent = get(url, "runs/get", run_id=parent_id)["run"]
+    parent_metrics = {m["key"]: m["value"] for m in parent["data"]["metrics"]}
+    assert parent_metrics["best_test_accuracy"] == pytest.approx(max(scores.values()))
+    winner = tags(parent)["seqapps.winner"]
+    assert scores[winner] == max(scores.values())
+    assert winner in tags(parent)["mlflow.note.content"]  # the run page's description
+    listed = get(url, "artifacts/list", run_id=parent_id)
+    assert "leaderboard.json" in {f["path"] for f in listed.get("files", [])}
+    for run in finished:
+        full = get(url, "runs/get", run_id=run["info"]["run_id"])["run"]
+        params = {p["key"]: p["value"] for p in full["data"]["params"]}
+        (dataset,) = [d["dataset"] for d in full["inputs"]["dataset_inputs"]]
+        assert dataset["digest"] == params["data.fingerprint"]
+        assert json.loads(dataset["profile"])["train"] == int(params["data.train_size"])

@@ -65,3 +65,22 @@ def test_run_help_shows_every_option(runner, seqapps_cli):
         "--config",
     ):
         assert option in result.output, option
+
+
+MISSING = """
+import atexit, sys
+atexit.register(lambda: print("TF_IMPORTED" if "tensorflow" in sys.modules else "TF_NOT_IMPORTED"))
+atexit.register(lambda: print("MLFLOW_IMPORTED" if "mlflow" in sys.modules else "NO_MLFLOW"))
+from seqapps.cli import cli
+cli(["run", "sentiment", "--data", "nothere.csv", "--tracking-uri", "sqlite:///never.db"])
+"""
+
+
+def test_a_missing_data_file_is_named_before_tensorflow_or_mlflow_load(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", MISSING], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == ["Error: --data nothere.csv: no such file or folder"]
+    assert done.stdout.split() == ["NO_MLFLOW", "TF_NOT_IMPORTED"]  # atexit runs last first
+    assert not (tmp_path / "never.db").exists()

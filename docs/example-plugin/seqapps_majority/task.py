@@ -36,6 +36,7 @@ class MajorityTask(Task):
         "examples": Option(600, "sample size"),
     }
     defaults = {"epochs": 5, "units": 16}
+    headline_metrics = ("test_accuracy",)  # what compare and pipelines rank by
 
     def load_data(self, config) -> DataBundle:
         """Random sequences; train/validation/test = 70/15/15."""

@@ -65,6 +65,7 @@ class SentimentTask(Task):
         "sample_size": Option(4000, "number of generated reviews in the embedded sample"),
     }
     defaults = {"epochs": 15, "dropout": 0.2}
+    headline_metrics = ("test_accuracy", "test_macro_f1")
 
     # -- data ---------------------------------------------------------------------------
 
