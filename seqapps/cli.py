@@ -80,7 +80,8 @@ class RegistryName(click.ParamType):
 
 
 def _default(name: str) -> str:
-    return f"[default: {config_module.default_of(name)}]"
+    """seqapps' own default, starred: a task may set its own (the footnote of `run --help`)."""
+    return f"[default: {config_module.default_of(name)}*]"
 
 
 @click.group(cls=SeqappsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -164,7 +165,10 @@ def cli():
     help="Quick trials: N examples of each split (train, validation, test), drawn with --seed "
     "after the data is split, for every task.",
 )
-@click.option("--experiment", help="MLflow experiment name. [default: the task name]")
+@click.option(
+    "--experiment",
+    help="MLflow experiment name. [default: $MLFLOW_EXPERIMENT_NAME, else the task name]",
+)
 @cli_options.tracking_uri()
 @click.option("--run-name", help="MLflow run name. [default: generated]")
 @click.option(
@@ -245,6 +249,9 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, force, **flags):
       seqapps run sentiment --config run.yaml --epochs 3
       seqapps run pos --strategy mirrored --devices gpu:0,gpu:1 --batch-size 16
       seqapps run sentiment --resume last        # continue the newest interrupted run
+
+    * seqapps' default: a task may set its own (sentiment trains 15 epochs, music 30);
+    `seqapps tasks -v` shows each task's.
     """
     task_cls = registry.load_task(task)
     if force and not resume_run_id:
@@ -374,20 +381,36 @@ def _cell(value) -> str:
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
+_LIST_FORMAT = click.option(
+    "--format",
+    "form",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+
+
 @cli.command()
 @click.option("-v", "--verbose", is_flag=True, help="Also list each task's options and defaults.")
 @click.option(
     "--debug", is_flag=True, help="Print the full traceback of a plugin that fails to load."
 )
-def tasks(verbose, debug):
+@_LIST_FORMAT
+def tasks(verbose, debug, form):
     """List installed tasks: summary, distribution, kind, default arch, data sources.
 
     A plugin that cannot be used is listed as BROKEN with the file and line where it failed;
-    the other tasks keep working.
+    the other tasks keep working. --format json gives everything -v shows, for scripts.
     """
     if debug:
         os.environ["SEQAPPS_TRACE_PLUGINS"] = "1"
     rows = registry.list_tasks()
+    if form == "json":
+        from seqapps.listing import task_record
+
+        click.echo(json.dumps([task_record(row) for row in rows], indent=2, default=str))
+        return
     if not rows:
         click.echo("no tasks installed (pip install a seqapps task plugin)")
         return
@@ -419,9 +442,15 @@ def tasks(verbose, debug):
 
 @cli.command()
 @click.option("-v", "--verbose", is_flag=True, help="Also list each arch's --set options.")
-def archs(verbose):
+@_LIST_FORMAT
+def archs(verbose, form):
     """List architectures: name, the task kinds each serves, fused GPU kernel, summary."""
     rows = registry.list_archs()
+    if form == "json":
+        from seqapps.listing import arch_record
+
+        click.echo(json.dumps([arch_record(row) for row in rows], indent=2, default=str))
+        return
     width = max((len(row.record.name) for row in rows), default=4)
     click.echo(f"{'name':<{width}}  {'kinds':<47}  {'cuDNN':<5}  summary")
     for row in rows:

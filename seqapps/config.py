@@ -8,6 +8,7 @@ validated here, before any data is read or any run is opened, and is logged in f
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,9 @@ def resolve(
     )
     _check_ranges(config)
     return config
+
+
+def experiment_name(explicit: str | None, task: str) -> str:
+    """--experiment (or the config file's), else MLFLOW_EXPERIMENT_NAME as MLflow's own
+    tools read it, else the task's name."""
+    return explicit or os.environ.get("MLFLOW_EXPERIMENT_NAME") or task

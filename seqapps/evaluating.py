@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from seqapps import models
+from seqapps.config import experiment_name
 from seqapps.predicting import model_source
 
 
@@ -40,7 +41,7 @@ def evaluate(
     task = loaded.task_cls()
     report = task.evaluate(loaded.model, metadata, data, dict(options or {}))
     metrics = {f"test_{key}": float(value) for key, value in report.metrics.items()}
-    experiment_id = tracker.experiment_id(experiment or metadata["task"])
+    experiment_id = tracker.experiment_id(experiment_name(experiment, metadata["task"]))
     origin = metadata.get("run_id", "")
     run_id = tracker.start_run(
         experiment_id,

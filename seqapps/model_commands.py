@@ -21,7 +21,10 @@ from seqapps.exceptions import UserInputError
 @click.argument("model")
 @click.option("--data", required=True, help="New labelled data in a format the task reads.")
 @cli_options.set_pairs("Reading options, e.g. text_column=review (as for `seqapps run`).")
-@click.option("--experiment", help="Experiment of the new run. [default: the task name]")
+@click.option(
+    "--experiment",
+    help="Experiment of the new run. [default: $MLFLOW_EXPERIMENT_NAME, else the task name]",
+)
 @cli_options.tracking_uri("MLflow store.")
 def evaluate(model, data, set_pairs, experiment, tracking_uri):
     """Score MODEL on new labelled data with its task's metrics; log it as a new run.

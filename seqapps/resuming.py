@@ -69,7 +69,7 @@ def last_interrupted_run(tracker, task_name: str, experiment: str | None) -> str
     A RUNNING run counts: a killed process cannot mark its run, so do not resume while the
     run may still be alive elsewhere.
     """
-    name = experiment or task_name
+    name = config_module.experiment_name(experiment, task_name)
     found = tracker.client.get_experiment_by_name(name)
     runs = []
     if found is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import seqapps
 from seqapps import heartbeat, registry, resuming
 from seqapps.archs import Arch
-from seqapps.config import absolute_data_path
+from seqapps.config import absolute_data_path, experiment_name
 from seqapps.exceptions import ConfigError
 from seqapps.run_context import RunContext
 from seqapps.tracking import NullTracker, Tracker
@@ -62,7 +62,7 @@ def resolve(task_cls, config, echo, resuming_run: bool) -> RunContext:
     if config.output_dir:
         _check_writable_folder(config.output_dir)
     tracker = Tracker(config.tracking_uri) if cluster is None or cluster.is_chief else NullTracker()
-    experiment_id = tracker.experiment_id(config.experiment or config.task)
+    experiment_id = tracker.experiment_id(experiment_name(config.experiment, config.task))
     tracker.check_artifact_root(experiment_id)
     return RunContext(task, arch, config, echo, chunk, cluster, tracker, experiment_id)
 
@@ -105,7 +105,7 @@ def choose_strategy(ctx: RunContext) -> None:
 
 def open_run(ctx: RunContext, parent_run_id: str | None, tags, resume: resuming.Resume | None):
     """Step 4: a new MLflow run (nested under ``parent_run_id``), or the resumed one."""
-    name = ctx.config.experiment or ctx.config.task
+    name = experiment_name(ctx.config.experiment, ctx.config.task)
     tracker = ctx.tracker
     if resume is not None:
         ctx.run_id = resume.run_id

@@ -84,3 +84,26 @@ def test_a_missing_data_file_is_named_before_tensorflow_or_mlflow_load(tmp_path)
     assert done.stderr.strip().splitlines() == ["Error: --data nothere.csv: no such file or folder"]
     assert done.stdout.split() == ["NO_MLFLOW", "TF_NOT_IMPORTED"]  # atexit runs last first
     assert not (tmp_path / "never.db").exists()
+
+
+def test_tasks_and_archs_as_json_carry_what_verbose_shows(runner, seqapps_cli):
+    import json
+
+    tasks = json.loads(runner.invoke(seqapps_cli, ["tasks", "--format", "json"]).output)
+    sentiment = next(t for t in tasks if t["name"] == "sentiment")
+    assert sentiment["default_arch"] == "bilstm" and sentiment["run_defaults"]["epochs"] == 15
+    assert (sentiment["headline_metric"], sentiment["goal"]) == ("test_accuracy", "max")
+    assert sentiment["options"]["max_tokens"]["default"] == 20000
+    archs = json.loads(runner.invoke(seqapps_cli, ["archs", "--format", "json"]).output)
+    bilstm = next(a for a in archs if a["name"] == "bilstm")
+    assert "tagging" in bilstm["kinds"] and bilstm["fused_gpu_kernel"] is True
+
+
+def test_mlflow_experiment_name_is_the_default_experiment(monkeypatch):
+    from seqapps.config import experiment_name
+
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    assert experiment_name(None, "pos") == "pos"
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "team-runs")
+    assert experiment_name(None, "pos") == "team-runs"
+    assert experiment_name("mine", "pos") == "mine"  # --experiment wins
