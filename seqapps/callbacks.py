@@ -5,6 +5,7 @@ Imported once TensorFlow is loaded (it imports Keras at module level).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import keras
@@ -77,6 +78,23 @@ class ValidationMetrics(keras.callbacks.Callback):
             return
         for name, value in self.task.validation_metrics(self.model).items():
             logs[f"val_{name}"] = float(value)
+
+
+class EpochLine(keras.callbacks.Callback):
+    """One short line per epoch for ``echo``: the epoch, the monitored metric, the time."""
+
+    def __init__(self, echo, epochs: int, monitor: str):
+        super().__init__()
+        self.echo, self.epochs = echo, epochs
+        self.key = monitor.removeprefix("train_")
+        self.monitor = monitor
+        self.started = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.key)
+        shown = f", {self.monitor} {float(value):.4f}" if value is not None else ""
+        seconds = time.monotonic() - self.started
+        self.echo(f"epoch {epoch + 1}/{self.epochs}{shown} ({seconds:.0f} s)")
 
 
 class RunProgress(keras.callbacks.Callback):

@@ -23,6 +23,11 @@ from seqapps import config as config_module
 from seqapps.distribute import STRATEGIES
 from seqapps.exceptions import SeqappsError
 
+if not os.environ.get("SEQAPPS_TF_VERBOSE"):
+    # Before anything (a plugin's `import keras`) loads TensorFlow: its C++ log lines below
+    # FATAL are version chatter here (seqapps.tensorflow_import).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """Data and plugin warnings as one plain line; anything else the way Python shows it."""

@@ -108,6 +108,8 @@ def fit(ctx: RunContext, batches: Batches) -> None:
     ]
     if ctx.stateful:
         hooks.insert(0, callbacks.ResetRecurrentState())
+    if ctx.epoch_echo is not None:
+        hooks.append(callbacks.EpochLine(ctx.epoch_echo, ctx.config.epochs, monitor))
     try:
         _fit_loop(ctx, batches, hooks)
     except KeyboardInterrupt:

@@ -33,6 +33,8 @@ class RunContext:
     #: (Progress, arrays) of a resumed run's saved state.
     resume: tuple[Any, dict] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: Called with one short line per epoch (pipeline children, whose Keras output is off).
+    epoch_echo: Callable[[str], None] | None = None
     model: Any = None
     #: Keyword arguments of compile() that name the metrics ({"metrics": [...]} or weighted).
     metric_arguments: dict[str, Any] = field(default_factory=dict)

@@ -295,17 +295,20 @@ def run(
     parent_id, finished = _open_parent(tracker, pipeline, echo)
     outcomes = []
     total = len(pipeline.children)
+    started = time.monotonic()
     try:
         for index, child in enumerate(pipeline.children, 1):
-            prefix = f"[{index}/{total}] {child.label}"
+            prefix = f"[{index}/{total}] {child.config.run_name}"
             if child.key in finished:
                 outcomes.append(Outcome(child, "SKIPPED", finished[child.key]))
                 echo(f"{prefix}: skipped, already FINISHED ({finished[child.key]})")
                 continue
             echo(f"{prefix}: running ({total - index} after this)")
-            outcome = _run_child(child, pipeline.name, tracker, parent_id)
+            outcome = _run_child(child, pipeline.name, tracker, parent_id, prefix, echo)
             outcomes.append(outcome)
             echo(f"{prefix}: {_outcome_line(outcome)}")
+            trained = [o for o in outcomes if o.status != "SKIPPED"]
+            echo(_time_line(time.monotonic() - started, trained, total - index))
     except KeyboardInterrupt:
         tracker.fail(parent_id, "interrupted by the user (Ctrl-C)", "KILLED")
         raise
@@ -345,8 +348,28 @@ def _open_parent(tracker, pipeline: Pipeline, echo) -> tuple[str, dict[str, str]
     return parent_id, finished
 
 
-def _run_child(child: Child, pipeline_name: str, tracker, parent_id: str) -> Outcome:
-    """Train one child under the parent; a failure is recorded, not raised."""
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return (
+        f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+        if minutes >= 60
+        else (f"{minutes}:{seconds:02d}")
+    )
+
+
+def _time_line(elapsed: float, trained: list[Outcome], left: int) -> str:
+    """Elapsed time, and what is left at the mean pace of the children trained so far."""
+    line = f"      elapsed {_clock(elapsed)}"
+    if left and trained:
+        pace = sum(o.seconds for o in trained) / len(trained)
+        line += f", about {_clock(pace * left)} left for {left} more"
+    return line
+
+
+def _run_child(
+    child: Child, pipeline_name: str, tracker, parent_id: str, prefix: str, echo
+) -> Outcome:
+    """Train one child under the parent, a line per epoch; a failure is recorded, not raised."""
     from seqapps import training
 
     started = time.perf_counter()
@@ -357,7 +380,12 @@ def _run_child(child: Child, pipeline_name: str, tracker, parent_id: str) -> Out
     child_config = dataclasses.replace(child.config, tracking_uri=tracker.uri)
     try:
         result = training.run(
-            task_cls, child_config, echo=lambda _line: None, parent_run_id=parent_id, tags=tags
+            task_cls,
+            child_config,
+            echo=lambda _line: None,
+            parent_run_id=parent_id,
+            tags=tags,
+            epoch_echo=lambda line: echo(f"{prefix}: {line}"),
         )
     except SeqappsError as error:  # recorded on the child run; the others go on
         return Outcome(child, "FAILED", None, {}, time.perf_counter() - started, str(error))

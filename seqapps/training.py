@@ -36,13 +36,16 @@ def run(
     parent_run_id: str | None = None,
     tags: dict[str, str] | None = None,
     resume: Resume | None = None,
+    epoch_echo: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Train, evaluate and log one run of ``task_cls`` as described by ``config``.
 
     ``parent_run_id`` nests the run under a pipeline's parent run; ``tags`` are added to it.
     ``resume`` continues that (interrupted) run from its saved state, in the same MLflow run.
+    ``epoch_echo`` gets a one-line summary after every epoch.
     """
     ctx = run_setup.resolve(task_cls, config, echo, resuming_run=resume is not None)
+    ctx.epoch_echo = epoch_echo
     run_setup.load_data(ctx)
     run_setup.choose_strategy(ctx)
     run_setup.open_run(ctx, parent_run_id, tags, resume)
