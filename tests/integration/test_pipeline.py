@@ -65,6 +65,15 @@ def test_dry_run_lists_every_combination(runner, seqapps_cli, workdir):
     assert len(set(names)) == 8 and max(map(len, names)) <= 24, names
 
 
+@pytest.mark.parametrize("path", sorted(SMOKE.parent.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_pipeline_is_valid_and_names_its_children_apart(path):
+    from seqapps import sweeps
+
+    children = sweeps.load(path).children
+    names = [child.config.run_name for child in children]
+    assert children and len(set(names)) == len(names) and max(map(len, names)) <= 24, names
+
+
 def test_child_names_cut_to_the_limit_stay_distinct(workdir):
     from seqapps import sweeps
 

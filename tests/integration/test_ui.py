@@ -32,6 +32,18 @@ def test_ui_serves_the_store_on_loopback(tmp_path):
         assert status == 200
         first_line = process.stdout.readline()
         assert f"http://127.0.0.1:{port}" in first_line or "does not exist yet" in first_line
+        # A second UI on the same port: one line, exit 2, at once (before MLflow starts).
+        taken = subprocess.run(
+            [sys.executable, "-m", "seqapps", "ui", "--port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert taken.returncode == 2, taken.stderr
+        assert taken.stderr.strip().splitlines() == [
+            f"Error: --port {port}: 127.0.0.1:{port} is already in use; choose another --port"
+        ]
     finally:
         process.terminate()
         process.wait(timeout=30)
