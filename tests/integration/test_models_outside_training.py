@@ -471,10 +471,12 @@ SENTIMENT_TABLE = {"columns": ["input"], "data": [["a wonderful film"], ["not go
 
 
 def test_seqapps_serve_answers_like_predict_and_stops_cleanly(matrix):
+    """Speech: its audio arrives as bytes in JSON, the hardest input to serve (the scoring
+    server is the same code for every task; mlflow models serve checks sentiment below)."""
     import signal
 
     seqapps_exe = str(Path(sys.executable).with_name("seqapps"))
-    for task, table in (("sentiment", SENTIMENT_TABLE), ("speech", _speech_table(matrix))):
+    for task, table in (("speech", _speech_table(matrix)),):
         port = _free_port()
         run_id = matrix.runs[(task, "bilstm")]
         process, _ = _start(
@@ -496,7 +498,7 @@ def test_seqapps_serve_answers_like_predict_and_stops_cleanly(matrix):
 def test_mlflow_models_serve_answers_like_predict(matrix):
     env_path = str(Path(sys.executable).parent) + os.pathsep + matrix.env.get("PATH", "")
     matrix.env["PATH"] = env_path  # uvicorn from this environment, as an activated venv has
-    for task, table in (("sentiment", SENTIMENT_TABLE), ("speech", _speech_table(matrix))):
+    for task, table in (("sentiment", SENTIMENT_TABLE),):
         port = _free_port()
         run_id = matrix.runs[(task, "bilstm")]
         command = [

@@ -3,7 +3,7 @@
 import pytest
 from mlflow import MlflowClient
 
-SMALL = ["--set", "sample_sentences=1000", "--epochs", "10", "-q"]
+SMALL = ["--set", "sample_sentences=500", "--epochs", "8", "-q"]  # measured: +0.08, +0.125
 
 
 def test_metrics(runner, cli, uri, *args):
