@@ -8,6 +8,8 @@ from seqapps_speech import synth
 
 class TestSpeechConformance(TaskConformance):
     task = "speech"
+    # `seqapps predict` in a fresh process, and the MLflow Model agreeing with it:
+    run_checked_by = "tests/integration/test_models_outside_training.py"
     settings = {"max_samples": 60}
 
     def make_predict_inputs(self, folder):

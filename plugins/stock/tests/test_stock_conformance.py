@@ -8,6 +8,8 @@ from seqapps_stock import sample
 
 class TestStockConformance(TaskConformance):
     task = "stock"
+    # `seqapps predict` in a fresh process, and the MLflow Model agreeing with it:
+    run_checked_by = "tests/integration/test_models_outside_training.py"
 
     def make_predict_inputs(self, folder):
         dates, columns = sample.generate(days=120)
