@@ -61,6 +61,7 @@ from seqapps.data.timeseries import (
 from seqapps.exceptions import ConfigError, DataError, DataWarning, UserInputError
 from seqapps.metrics import accuracy, confusion_matrix, label_confusion, macro_f1, per_class_scores
 from seqapps.options import Option
+from seqapps.progress import progress
 from seqapps.tagging_task import TAGGING_OPTIONS, TaggingTask
 from seqapps.task import API_VERSION, SPLITS, DataBundle, Report, Spec, Task
 from seqapps.tensorflow_import import import_tensorflow
@@ -145,4 +146,5 @@ __all__ = [
     "window_origins",
     "windows_dataset",
     *_LAZY,
+    "progress",
 ]

@@ -103,8 +103,9 @@ def choose_strategy(ctx: RunContext) -> None:
             )
 
 
-def open_run(ctx: RunContext, parent_run_id: str | None, tags, resume: resuming.Resume | None):
-    """Step 4: a new MLflow run (nested under ``parent_run_id``), or the resumed one."""
+def open_run(ctx: RunContext, tags, resume: resuming.Resume | None):
+    """Step 4: a new MLflow run (with ``tags``: mlflow.parentRunId nests it), or the resumed
+    one."""
     name = experiment_name(ctx.config.experiment, ctx.config.task)
     tracker = ctx.tracker
     if resume is not None:
@@ -119,8 +120,6 @@ def open_run(ctx: RunContext, parent_run_id: str | None, tags, resume: resuming.
         "seqapps.data": ctx.data.source,
         **(tags or {}),
     }
-    if parent_run_id:
-        tags["mlflow.parentRunId"] = parent_run_id
     ctx.run_id = tracker.start_run(ctx.experiment_id, ctx.config.run_name, tags)
     owner = heartbeat.owner_tags()
     tracker.set_tags(ctx.run_id, {"seqapps.state_dir": str(ctx.state_directory), **owner})

@@ -374,7 +374,11 @@ def _run_child(
 
     started = time.perf_counter()
     task_cls = registry.load_task(child.task)
-    tags = {"seqapps.child_key": child.key, "seqapps.pipeline": pipeline_name}
+    tags = {
+        "seqapps.child_key": child.key,
+        "seqapps.pipeline": pipeline_name,
+        "mlflow.parentRunId": parent_id,
+    }
     tags.update({f"seqapps.swept.{k}": str(v) for k, v in child.point.items()})
     # Children log to the parent's store, whatever the file or environment says.
     child_config = dataclasses.replace(child.config, tracking_uri=tracker.uri)
@@ -383,7 +387,6 @@ def _run_child(
             task_cls,
             child_config,
             echo=lambda _line: None,
-            parent_run_id=parent_id,
             tags=tags,
             epoch_echo=lambda line: echo(f"{prefix}: {line}"),
         )

@@ -33,14 +33,14 @@ def run(
     task_cls,
     config: RunConfig,
     echo: Callable[[str], None] = print,
-    parent_run_id: str | None = None,
     tags: dict[str, str] | None = None,
     resume: Resume | None = None,
     epoch_echo: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Train, evaluate and log one run of ``task_cls`` as described by ``config``.
 
-    ``parent_run_id`` nests the run under a pipeline's parent run; ``tags`` are added to it.
+    ``tags`` are added to the new run (``mlflow.parentRunId`` nests it under a pipeline's
+    parent run).
     ``resume`` continues that (interrupted) run from its saved state, in the same MLflow run.
     ``epoch_echo`` gets a one-line summary after every epoch.
     """
@@ -48,7 +48,7 @@ def run(
     ctx.epoch_echo = epoch_echo
     run_setup.load_data(ctx)
     run_setup.choose_strategy(ctx)
-    run_setup.open_run(ctx, parent_run_id, tags, resume)
+    run_setup.open_run(ctx, tags, resume)
     with (
         _run_ends_marked(ctx),
         heartbeat.beating(ctx.tracker, ctx.run_id),

@@ -13,7 +13,7 @@ import os
 import warnings
 from pathlib import Path
 
-from seqapps.api import DataError, DataWarning
+from seqapps.api import DataError, DataWarning, progress
 from seqapps_music.midi import MidiError, read_midi
 from seqapps_music.notes import Note, Piece
 from seqapps_music.scores import ScoreError, corpus_paths, read_score
@@ -61,7 +61,8 @@ def source_files(source: str) -> tuple[list[Path], str]:
 def read_pieces(paths: list[Path], steps_per_quarter: int, cache_dir: Path | None) -> list[Piece]:
     """Parse every file; an unreadable or empty one is skipped with a DataWarning naming it."""
     pieces = []
-    for path in paths:
+    # The first run parses every chorale (about a minute); later runs read the cache.
+    for path in progress(paths, "reading scores"):
         try:
             piece = _cached_read(path, steps_per_quarter, cache_dir)
         except (MidiError, ScoreError) as error:
