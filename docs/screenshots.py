@@ -77,31 +77,41 @@ def show_metric_columns(page, metrics: list[str]) -> None:
     """Tick ``metrics`` in the runs table's column chooser (the UI starts without them)."""
     page.get_by_role("button", name="Columns").click()
     for metric in metrics:
-        page.get_by_role("checkbox", name=metric, exact=True).first.check()
+        page.get_by_text(metric, exact=True).first.click()
     page.keyboard.press("Escape")
 
 
+def expand(page, parent_name: str) -> None:
+    """Open the parent's row: its children are folded under it."""
+    link = page.get_by_role("link", name=parent_name).last  # the table's, not the sidebar's
+    box = link.bounding_box()
+    page.mouse.click(box["x"] - 32, box["y"] + box["height"] / 2)  # the +/- left of the name
+
+
 def shoot(base: str, experiment_id: str, parent_id: str, chromium: str, out: Path) -> None:
-    """Write runs-table.png, parent-run.png and compare-charts.png to ``out``."""
+    """Write ui-runs-table.png, ui-compare-charts.png and ui-parent-run.png to ``out``."""
     from playwright.sync_api import sync_playwright
 
     runs = f"{base}/#/experiments/{experiment_id}/runs"
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=chromium)
-        page = browser.new_page(viewport={"width": 1500, "height": 820})
+        page = browser.new_page(viewport={"width": 1900, "height": 760})
         page.goto(f"{runs}?compareRunsMode=TABLE")
-        page.get_by_text("sentiment-quick").first.wait_for(timeout=60_000)
-        page.get_by_role("button", name="Expand").first.click()  # the parent's children
-        show_metric_columns(page, ["test_accuracy", "test_macro_f1"])
+        page.wait_for_timeout(8000)
+        page.get_by_role("button", name="Close").first.click()  # the assistant panel
+        page.get_by_text("Model training", exact=True).first.click()
         page.wait_for_timeout(1500)
+        show_metric_columns(page, ["test_accuracy", "test_macro_f1", "best_test_accuracy"])
+        page.wait_for_timeout(500)
+        expand(page, "sentiment-quick")
+        page.wait_for_timeout(2000)
         page.screenshot(path=out / "ui-runs-table.png")
-        page.goto(f"{base}/#/experiments/{experiment_id}/runs/{parent_id}")
-        page.get_by_text("winner").first.wait_for(timeout=60_000)
-        page.wait_for_timeout(1500)
-        page.screenshot(path=out / "ui-parent-run.png", full_page=True)
         page.goto(f"{runs}?compareRunsMode=CHART")
         page.wait_for_timeout(6000)
         page.screenshot(path=out / "ui-compare-charts.png")
+        page.goto(f"{base}/#/experiments/{experiment_id}/runs/{parent_id}")
+        page.wait_for_timeout(6000)
+        page.screenshot(path=out / "ui-parent-run.png", full_page=True)
         browser.close()
 
 
