@@ -84,7 +84,13 @@ def test_kill_resume_elsewhere_interrupt_resume_matches_an_uninterrupted_run(
     )
     owned = lambda: client.get_run(run_id).data.tags.get("seqapps.pid") == str(first.pid)  # noqa: E731
     wait_for(owned, "the first resume owns the run", first)
-    second = subprocess.run(resume, cwd=folders["c"], env=env, capture_output=True, text=True)
+    # Paused (still alive) while the second asks: on a loaded machine the first could
+    # otherwise finish before the second has even started.
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        second = subprocess.run(resume, cwd=folders["c"], env=env, capture_output=True, text=True)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
     assert second.returncode == 2, second.stderr
     assert f"--resume {run_id}: the run is still alive (pid {first.pid} on this host)" in (
         second.stderr
