@@ -41,7 +41,7 @@ def test_ten_unnamed_runs_get_ten_names(tracking_uri):
         ctx = run_setup.resolve(SentimentTask, config, lambda line: None, resuming_run=False)
         run_setup.load_data(ctx)
         run_setup.choose_strategy(ctx)
-        run_setup.open_run(ctx, None, None, None)
+        run_setup.open_run(ctx, None, None)
         names.append(ctx.tracker.get_run(ctx.run_id).info.run_name)
         ctx.tracker.fail(ctx.run_id, "opened by a test", status="KILLED")
     assert len(set(names)) == 10, names
