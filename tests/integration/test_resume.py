@@ -84,20 +84,21 @@ def test_kill_resume_elsewhere_interrupt_resume_matches_an_uninterrupted_run(
     )
     owned = lambda: client.get_run(run_id).data.tags.get("seqapps.pid") == str(first.pid)  # noqa: E731
     wait_for(owned, "the first resume owns the run", first)
-    # Paused (still alive) while the second asks: on a loaded machine the first could
-    # otherwise finish before the second has even started.
+    resumed_at = int(client.get_run(run_id).data.tags["seqapps.resumed_at_epoch"])
+    wait_for(lambda: saved_epoch(state_root) >= resumed_at + 1, "an epoch more", first)
+    # Paused (alive, mid-training) while a second resume asks, then SIGTERM (what a
+    # scheduler sends; Ctrl-C takes the same path), delivered as it continues: on a loaded
+    # machine it could otherwise finish before the second had even started.
     os.kill(first.pid, signal.SIGSTOP)
     try:
         second = subprocess.run(resume, cwd=folders["c"], env=env, capture_output=True, text=True)
+        first.send_signal(signal.SIGTERM)
     finally:
         os.kill(first.pid, signal.SIGCONT)
     assert second.returncode == 2, second.stderr
     assert f"--resume {run_id}: the run is still alive (pid {first.pid} on this host)" in (
         second.stderr
     )
-    resumed_at = int(client.get_run(run_id).data.tags["seqapps.resumed_at_epoch"])
-    wait_for(lambda: saved_epoch(state_root) >= resumed_at + 1, "an epoch more", first)
-    first.send_signal(signal.SIGTERM)  # what a scheduler sends; Ctrl-C takes the same path
     _, err = first.communicate(timeout=120)
     assert first.returncode == 143, err.decode()[-2000:]
     interrupted_after = saved_epoch(state_root)
