@@ -349,12 +349,10 @@ def _open_parent(tracker, pipeline: Pipeline, echo) -> tuple[str, dict[str, str]
 
 
 def _clock(seconds: float) -> str:
-    minutes, seconds = divmod(int(seconds), 60)
-    return (
-        f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
-        if minutes >= 60
-        else (f"{minutes}:{seconds:02d}")
-    )
+    """m:ss, or h:mm:ss from an hour on."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def _time_line(elapsed: float, trained: list[Outcome], left: int) -> str:
