@@ -1,5 +1,6 @@
 """tf.distribute: MirroredStrategy over two logical CPU devices matches one device."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,12 @@ COMMON = ["run", "sentiment", "--arch", "lstm", "--units", "16", "--epochs", "2"
 COMMON += ["--max-samples", "200", "-q"]
 
 
+def default_threads() -> dict[str, str]:
+    """This environment without the suite's one-thread cap: replicas run side by side."""
+    capped = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+    return {k: v for k, v in os.environ.items() if k not in capped}
+
+
 def seqapps(python_exe, tracking_uri, *args):
     script = Path(python_exe).with_name("seqapps")
     # A fresh process: the CPU can only be split into logical devices before TF starts.
@@ -20,6 +27,7 @@ def seqapps(python_exe, tracking_uri, *args):
         capture_output=True,
         text=True,
         timeout=600,
+        env=default_threads(),
     )
 
 
@@ -89,7 +97,6 @@ def free_ports(count):
 @pytest.mark.slow
 def test_two_workers_train_one_run_with_identical_weights(python_exe, tracking_uri, workdir):
     import json
-    import os
 
     import h5py
     import numpy as np
@@ -102,7 +109,7 @@ def test_two_workers_train_one_run_with_identical_weights(python_exe, tracking_u
     workers = []
     for index in range(2):
         env = {
-            **os.environ,
+            **default_threads(),
             "TF_CONFIG": json.dumps(
                 {"cluster": cluster, "task": {"type": "worker", "index": index}}
             ),
