@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,13 @@ def _signature(task: Any, output_rows, metadata):
     )
     columns = task.serving_columns(metadata)
     inputs = Schema([ColSpec(kind, name) for name, kind in columns.items()])
-    outputs = infer_signature(pandas.DataFrame(output_rows)).inputs if output_rows else None
+    outputs = None
+    if output_rows:
+        with warnings.catch_warnings():
+            # MLflow's hint about integer columns and missing values concerns inputs a user
+            # sends; these are the model's own outputs (e.g. a tagged span's start and end).
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            outputs = infer_signature(pandas.DataFrame(output_rows)).inputs
     return ModelSignature(inputs=inputs, outputs=outputs, params=params or None)
 
 
