@@ -12,9 +12,10 @@ from click.testing import CliRunner
 # Keep TensorFlow quiet. One thread per TensorFlow pool, in the workers and in every process
 # a test starts: the workers already use every core, and two pools of two threads per process
 # on two cores only spin (measured: 6% less CPU and wall time for the same tests).
+THREAD_CAP = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+for _name, _value in THREAD_CAP.items():
+    os.environ.setdefault(_name, _value)
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 

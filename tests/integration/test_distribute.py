@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from tests.conftest import runs_in
+from tests.conftest import THREAD_CAP, runs_in
 
 COMMON = ["run", "sentiment", "--arch", "lstm", "--units", "16", "--epochs", "2"]
 COMMON += ["--max-samples", "200", "-q"]
@@ -15,8 +15,7 @@ COMMON += ["--max-samples", "200", "-q"]
 
 def default_threads() -> dict[str, str]:
     """This environment without the suite's one-thread cap: replicas run side by side."""
-    capped = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
-    return {k: v for k, v in os.environ.items() if k not in capped}
+    return {k: v for k, v in os.environ.items() if k not in THREAD_CAP}
 
 
 def seqapps(python_exe, tracking_uri, *args):

@@ -106,7 +106,7 @@ def test_ctrl_c_and_sigterm_mark_the_run_killed_save_state_and_say_how_to_resume
     assert sorted(m.step for m in history) == list(range(1, state["epoch"] + 1))
 
     if stop == signal.SIGTERM:
-        return  # resuming after SIGTERM: test_resume (its second resume is stopped so)
+        return  # test_resume stops a resumed run with SIGTERM and resumes it to the end
     resumed = subprocess.run(  # "last": the newest interrupted sentiment run
         [script, "run", "sentiment", "--resume", "last", "-q", "--tracking-uri", tracking_uri],
         cwd=workdir,

@@ -1,4 +1,4 @@
-"""The README's test commands parse as typed (the ini's xdist options must still apply)."""
+"""The README's quick unit-test command parses as typed (setup.cfg's xdist options apply to it)."""
 
 import re
 import subprocess
