@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,21 +10,8 @@ from typing import Any
 
 from seqapps import models
 from seqapps.exceptions import UserInputError
+from seqapps.model_uri import model_uri
 from seqapps.options import parse_all
-
-_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
-_MODEL_URI = re.compile(r"^(runs|models):/.+")
-
-
-def model_uri(source: str) -> str:
-    """The MLflow model URI of a run id, or ``source`` itself if it is a runs:/ or models:/ URI."""
-    if _RUN_ID.match(source):
-        return f"runs:/{source}/model"
-    if _MODEL_URI.match(source):
-        return source
-    raise UserInputError(
-        f"{source!r} is neither a model folder, an MLflow run id, nor a runs:/ or models:/ URI"
-    )
 
 
 @contextlib.contextmanager

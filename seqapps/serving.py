@@ -109,9 +109,9 @@ def model_uri(source: str) -> str:
     """An MLflow model URI for a run id, a runs:/ or models:/ URI, or a local folder."""
     from pathlib import Path
 
-    from seqapps import predicting
+    from seqapps.model_uri import model_uri as uri_of
 
     path = Path(source).expanduser()
     if (path / "MLmodel").is_file():
         return str(path.resolve())
-    return predicting.model_uri(source)
+    return uri_of(source)

@@ -1,4 +1,4 @@
-"""Commands that must answer without TensorFlow: --help, tasks, archs."""
+"""Commands that must answer without TensorFlow: --help, tasks, archs, refusals, serve."""
 
 import subprocess
 import sys
@@ -107,3 +107,32 @@ def test_mlflow_experiment_name_is_the_default_experiment(monkeypatch):
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "team-runs")
     assert experiment_name(None, "pos") == "team-runs"
     assert experiment_name("mine", "pos") == "mine"  # --experiment wins
+
+
+SERVE_TAKEN = """
+import atexit, socket, sys
+atexit.register(lambda: print("TF_IMPORTED" if "tensorflow" in sys.modules else "TF_NOT_IMPORTED"))
+holder = socket.socket()
+holder.bind(("127.0.0.1", 0))
+holder.listen()
+print("PORT", holder.getsockname()[1])
+from seqapps.cli import cli
+cli(["serve", "0123456789abcdef0123456789abcdef", "--port", str(holder.getsockname()[1])])
+"""
+
+
+def test_serve_resolves_a_run_id_and_refuses_a_taken_port_before_tensorflow_loads(tmp_path):
+    """The scoring server's process loads the model; `seqapps serve` itself never needs it."""
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_TAKEN],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    port = done.stdout.split()[1]
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"Error: --port {port}: 127.0.0.1:{port} is already in use; choose another --port"
+    ]
+    assert done.stdout.split()[2:] == ["TF_NOT_IMPORTED"]
