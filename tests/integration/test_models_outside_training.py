@@ -593,6 +593,7 @@ def test_register_model_creates_versions_that_predict_in_a_fresh_process(matrix)
 
 
 def test_the_ui_server_lists_the_logged_model_and_stops_on_sigterm(matrix):
+    """`seqapps ui` serves this store on loopback; a second UI on its port is refused."""
     import signal
     import urllib.request
 
@@ -602,6 +603,14 @@ def test_the_ui_server_lists_the_logged_model_and_stops_on_sigterm(matrix):
         matrix, [seqapps_exe, "ui", "--port", str(port)], "MLflow UI on http://127.0.0.1"
     )
     try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=30) as reply:
+            assert reply.status == 200
+        # A second UI on the same port: one line, exit 2, at once (before MLflow starts).
+        taken = matrix.seqapps("ui", "--port", str(port), timeout=60)
+        assert taken.returncode == 2, taken.stderr
+        assert taken.stderr.strip().splitlines() == [
+            f"Error: --port {port}: 127.0.0.1:{port} is already in use; choose another --port"
+        ]
         run_id = matrix.runs[("sentiment", "bilstm")]
         base = f"http://127.0.0.1:{port}/api/2.0/mlflow"
         with urllib.request.urlopen(f"{base}/runs/get?run_id={run_id}", timeout=30) as reply:
