@@ -80,6 +80,19 @@ class ValidationMetrics(keras.callbacks.Callback):
             logs[f"val_{name}"] = float(value)
 
 
+class ReportEachEpoch(keras.callbacks.Callback):
+    """Hand each epoch's logs to ``report(epoch, logs)`` (1-based epoch); training stops when
+    it returns True (a tuning study's pruner)."""
+
+    def __init__(self, report):
+        super().__init__()
+        self.report = report
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.report(epoch + 1, dict(logs or {})):
+            self.model.stop_training = True
+
+
 class EpochLine(keras.callbacks.Callback):
     """One short line per epoch for ``echo``: the epoch, the monitored metric, the time."""
 

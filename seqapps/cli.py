@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 import seqapps
-from seqapps import cli_options, goals, model_commands, registry
+from seqapps import cli_options, goals, model_commands, registry, tune_command
 from seqapps import config as config_module
 from seqapps.distribute import STRATEGIES
 from seqapps.exceptions import SeqappsError
@@ -631,6 +631,18 @@ def ui(tracking_uri, port, workers):
     sys.exit(serving.run_server(command, f"http://{serving.HOST}:{port}/health", announce))
 
 
+def _add_run_options(command: click.Command) -> None:
+    """Give ``command`` every `seqapps run` option it takes, as fixed settings."""
+    from seqapps.tune_command import NOT_FOR_TUNE
+
+    taken = {param.name for param in command.params}
+    for param in run.params:
+        if param.name not in NOT_FOR_TUNE and param.name not in taken and param.name != "task":
+            command.params.append(param)
+
+
+_add_run_options(tune_command.tune)
+cli.add_command(tune_command.tune)
 cli.add_command(model_commands.evaluate)
 cli.add_command(model_commands.export)
 cli.add_command(model_commands.serve)

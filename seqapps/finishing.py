@@ -84,6 +84,73 @@ def summary(ctx: RunContext, final: dict[str, float], found: Any) -> RunResult:
     return RunResult(ctx.run_id, ctx.experiment_id, ctx.tracker.uri, final, lines, params)
 
 
+#: What a tuning trial keeps with its run for the study's final test evaluation.
+TRIAL_FOLDER = "trial"
+TRIAL_WEIGHTS = "best_weights.npz"
+TRIAL_PROGRESS = "progress.json"
+
+
+def end_trial(ctx: RunContext) -> RunResult:
+    """A tuning trial's last step, instead of evaluate..summary: the best epoch's validation
+    value, the learning curves, and (unless pruned) the best weights kept with the run. The
+    test split is never read."""
+    import dataclasses
+    import json
+
+    import numpy as np
+
+    from seqapps import plots
+
+    progress, link = ctx.snapshot.progress, ctx.trial
+    tracker, run_id = ctx.tracker, ctx.run_id
+    monitor = ctx.config.monitor
+    direction = goals.goal(monitor, ctx.task.metric_goals)
+    value = progress.best_loss if direction == "min" else -progress.best_loss
+    final = {
+        "best_epoch": float(progress.best_epoch or 1),
+        "epochs_trained": float(len(progress.history.get("loss", []))),
+    }
+    if progress.best_epoch:
+        final[f"best_{monitor}"] = float(value)
+    tracker.log_metrics(run_id, final)
+    title = f"{ctx.config.task} / {ctx.arch.name} (trial {link.number})"
+    curves = plots.learning_curves(progress.history, title)
+    tracker.log_figure(run_id, curves, "figures/learning_curves.png")
+    state = "PRUNED" if link.pruned_after else "COMPLETE"
+    tags = {"seqapps.trial_state": state}
+    if link.pruned_after:
+        tags["seqapps.stop_reason"] = link.prune_reason
+    else:
+        folder = ctx.work / TRIAL_FOLDER
+        folder.mkdir(exist_ok=True)
+        # The variables alone: a fresh model has no optimizer slots to match a Keras file's.
+        arrays = {f"w{i}": value for i, value in enumerate(ctx.model.get_weights())}
+        np.savez(folder / TRIAL_WEIGHTS, **arrays)
+        (folder / TRIAL_PROGRESS).write_text(json.dumps(dataclasses.asdict(progress)))
+        tracker.log_directory(run_id, folder, TRIAL_FOLDER)
+    tracker.set_tags(run_id, tags)
+    tracker.finish(run_id)
+    params = {key: str(v) for key, v in ctx.params.items()}
+    metrics = {**final, monitor: float(value)} if progress.best_epoch else final
+    return RunResult(run_id, ctx.experiment_id, tracker.uri, metrics, [], params)
+
+
+def load_trial_weights(model, path) -> None:
+    """Put a trial's kept weights (``end_trial``) into a freshly built model."""
+    import numpy as np
+
+    with np.load(path) as stored:
+        model.set_weights([stored[f"w{i}"] for i in range(len(stored.files))])
+
+
+def download_trial(ctx: RunContext):
+    """The weights and history a trial kept (``end_trial``), in the run's work folder."""
+    from pathlib import Path
+
+    local = ctx.tracker.client.download_artifacts(ctx.run_id, TRIAL_FOLDER, str(ctx.work))
+    return Path(local)
+
+
 def worker_result(ctx: RunContext) -> RunResult:
     """What a multi-worker job's non-chief worker reports: the chief logs the run."""
     strategy = ctx.strategy

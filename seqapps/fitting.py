@@ -113,6 +113,8 @@ def fit(ctx: RunContext, batches: Batches) -> None:
         hooks.insert(0, callbacks.ResetRecurrentState())
     if ctx.epoch_echo is not None:
         hooks.append(callbacks.EpochLine(ctx.epoch_echo, ctx.config.epochs, monitor))
+    if ctx.trial is not None:  # last: it reads what the others added to the logs
+        hooks.append(callbacks.ReportEachEpoch(ctx.trial.report_epoch))
     try:
         _fit_loop(ctx, batches, hooks)
     except KeyboardInterrupt:

@@ -43,6 +43,9 @@ class RunContext:
     work: Path | None = None
     #: The resumable state's folder: a new run's, or the one a resumed run was started with.
     state_dir: Path | None = None
+    #: A tuning study's link to this run (``tuning.TrialLink``): its per-epoch callbacks, and
+    #: the run ends after the best epoch without reading the test split. None for other runs.
+    trial: Any = None
 
     @property
     def stateful(self) -> bool:

@@ -138,7 +138,7 @@ def _combinations(loaded: dict[str, Any], path: Path) -> list[dict[str, Any]]:
     return points
 
 
-def _identity(config: RunConfig) -> str:
+def identity(config: RunConfig) -> str:
     values = {k: v for k, v in config.as_params().items() if k not in _NOT_PART_OF_IDENTITY}
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -199,7 +199,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
             except SeqappsError as error:
                 raise _fail(path, f"{label}: {error}") from None
             resolved.run_name = resolved.run_name or short_name(task, point, len(tasks) > 1)
-            children.append(Child(task, resolved, label, _identity(resolved), point))
+            children.append(Child(task, resolved, label, identity(resolved), point))
     _distinct_names(children)
     return Pipeline(name, path, experiment, children, text)
 

@@ -14,6 +14,7 @@ with the reason.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ def run(
     tags: dict[str, str] | None = None,
     resume: Resume | None = None,
     epoch_echo: Callable[[str], None] | None = None,
+    trial=None,
 ) -> RunResult:
     """Train, evaluate and log one run of ``task_cls`` as described by ``config``.
 
@@ -43,12 +45,16 @@ def run(
     parent run).
     ``resume`` continues that (interrupted) run from its saved state, in the same MLflow run.
     ``epoch_echo`` gets a one-line summary after every epoch.
+    ``trial`` (a ``tuning.TrialLink``) makes this run a trial of a tuning study: it hears
+    every epoch, and the run ends at its best epoch without reading the test split.
     """
     ctx = run_setup.resolve(task_cls, config, echo, resuming_run=resume is not None)
-    ctx.epoch_echo = epoch_echo
+    ctx.epoch_echo, ctx.trial = epoch_echo, trial
     run_setup.load_data(ctx)
     run_setup.choose_strategy(ctx)
     run_setup.open_run(ctx, tags, resume)
+    if trial is not None:
+        trial.opened(ctx.run_id)
     with (
         _run_ends_marked(ctx),
         heartbeat.beating(ctx.tracker, ctx.run_id),
@@ -71,6 +77,10 @@ def _train_evaluate_log(ctx: RunContext) -> RunResult:
             if not ctx.strategy.is_chief:
                 return finishing.worker_result(ctx)
         fitting.restore_best(ctx)
+        if ctx.trial is not None:  # a study's trial: judged on validation alone
+            result = finishing.end_trial(ctx)
+            shutil.rmtree(ctx.state_directory, ignore_errors=True)
+            return result
         final = finishing.evaluate(ctx, batches.test)
         found = finishing.report(ctx, final)
         finishing.export(ctx, batches.test)
@@ -78,6 +88,40 @@ def _train_evaluate_log(ctx: RunContext) -> RunResult:
     if not ctx.config.output_dir:  # finished and logged: nothing left to resume
         shutil.rmtree(ctx.state_directory, ignore_errors=True)
     return finishing.summary(ctx, final, found)
+
+
+def evaluate_trial(task_cls, config: RunConfig, run_id: str, echo=print) -> RunResult:
+    """A study's last step: reopen its best trial's run, put back the weights of its best
+    epoch, and evaluate, report and export it like any finished run. The test split is read
+    here for the first time."""
+    from seqapps import runstate
+
+    ctx = run_setup.resolve(task_cls, config, echo, resuming_run=False)
+    run_setup.load_data(ctx)
+    run_setup.choose_strategy(ctx)
+    ctx.run_id = run_id
+    ctx.tracker.reopen(run_id, {"seqapps.trial_state": "COMPLETE"})
+    with (
+        _run_ends_marked(ctx),
+        heartbeat.beating(ctx.tracker, ctx.run_id),
+        _precision_policy(config.mixed_precision),
+    ):
+        from seqapps import finishing, fitting
+
+        ctx.params = dict(config.as_params())
+        with _work_folder(ctx):
+            kept = finishing.download_trial(ctx)
+            batches = fitting.build_input_pipeline(ctx)
+            fitting.build_and_compile(ctx)
+            finishing.load_trial_weights(ctx.model, kept / finishing.TRIAL_WEIGHTS)
+            kept_progress = json.loads((kept / finishing.TRIAL_PROGRESS).read_text())
+            progress = runstate.Progress(**kept_progress)
+            ctx.snapshot = runstate.Snapshot(None, 0.0, progress)
+            final = finishing.evaluate(ctx, batches.test)
+            found = finishing.report(ctx, final)
+            finishing.export(ctx, batches.test)
+            ctx.tracker.finish(ctx.run_id)
+        return finishing.summary(ctx, final, found)
 
 
 @contextlib.contextmanager
