@@ -112,14 +112,14 @@ def parse_spec(name: str, spec: Any, source: str = "--search") -> Dimension:
     if matched:
         return _range(name, *matched.groups(), where=where)
     if "," in text:
-        return _choices(name, [_scalar(part.strip()) for part in text.split(",")], where)
+        parts = [part.strip() for part in text.split(",")]
+        return _choices(name, [_scalar(part) for part in parts if part], where)
     raise ConfigError(
         f"{where}={text!r}: expected a range LOW..HIGH (add :log for a log scale) or choices A,B,C"
     )
 
 
 def _choices(name: str, values: list[Any], where: str) -> Dimension:
-    values = [v for v in values if v != ""]
     if len(values) < 2:
         raise ConfigError(f"{where}: give at least two choices, e.g. {name}=lstm,gru")
     if len(set(map(repr, values))) != len(values):

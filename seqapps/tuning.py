@@ -271,13 +271,17 @@ def _pruner(study: StudyPlan):
 
 
 def _storage(study: StudyPlan):
+    import warnings
+
     import optuna
 
-    return optuna.storages.RDBStorage(
-        study.storage,
-        heartbeat_interval=study.heartbeat,
-        grace_period=3 * study.heartbeat,
-    )
+    with warnings.catch_warnings():  # "experimental" since 2.9; lost workers rely on it
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            study.storage,
+            heartbeat_interval=study.heartbeat,
+            grace_period=3 * study.heartbeat,
+        )
 
 
 @dataclass
@@ -290,6 +294,8 @@ class Joined:
     created: bool
     #: Seconds without a heartbeat after which a trial counts as lost.
     grace: int = 30
+    #: Failed trials whose MLflow run this worker has seen closed.
+    checked: set[int] = dataclasses.field(default_factory=set)
 
 
 def join(study: StudyPlan, echo: Callable[[str], None], identity: int | None = None) -> Joined:
@@ -427,7 +433,7 @@ def close_lost_trials(joined: Joined, echo: Callable[[str], None]) -> None:
         optuna.storages.fail_stale_trials(joined.study)
     for trial in joined.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,)):
         run_id = trial.user_attrs.get("mlflow_run_id")
-        if not run_id or trial.user_attrs.get("seqapps.closed"):
+        if not run_id or trial.number in joined.checked:
             continue
         run = joined.tracker.client.get_run(run_id)
         if run.info.status == "RUNNING":
@@ -437,7 +443,7 @@ def close_lost_trials(joined: Joined, echo: Callable[[str], None]) -> None:
             )
             joined.tracker.fail(run_id, reason, status="KILLED")
             echo(f"trial {trial.number}: its worker was lost; failed, not counted")
-        joined.study._storage.set_trial_user_attr(trial._trial_id, "seqapps.closed", True)
+        joined.checked.add(trial.number)  # a failed trial stays failed: look once
 
 
 def work(study: StudyPlan, joined: Joined, echo: Callable[[str], None], worker: str = "") -> None:
