@@ -502,6 +502,9 @@ def pipeline_run(file, set_pairs, dry_run, tracking_uri):
     pairs = config_module.parse_set_pairs(set_pairs)
     overrides = {key: _yaml_scalar(value) for key, value in pairs.items()}
     loaded = sweeps.load(file, overrides)
+    if loaded.study is not None:
+        _pipeline_study(loaded, dry_run)
+        return
     total = len(loaded.children)
     if dry_run:
         click.echo(f"pipeline {loaded.name}: {total} runs in experiment {loaded.experiment!r}")
@@ -523,6 +526,24 @@ def pipeline_run(file, set_pairs, dry_run, tracking_uri):
     click.echo(f"view: {ui_command(tracker.uri)}")
     if counts["FAILED"]:
         sys.exit(1)
+
+
+def _pipeline_study(loaded, dry_run: bool) -> None:
+    """A pipeline file with ``search:``: its study, as `seqapps tune` runs it."""
+    from seqapps.search_space import describe
+    from seqapps.tune_command import run_study
+
+    study = loaded.study
+    if dry_run:
+        aim = f"{study.trials} trials" if study.trials else f"{study.timeout:g} s"
+        click.echo(
+            f"pipeline {loaded.name}: study {study.name} of task {study.task}, {aim} over "
+            f"{describe(study.space)} ({study.sampler} sampler, {study.pruner} pruner), "
+            f"objective {study.monitor}, experiment {study.experiment!r}"
+        )
+        return
+    for line in run_study(study, click.echo) or ():
+        click.echo(line)
 
 
 def _yaml_scalar(text: str):

@@ -34,7 +34,20 @@ from seqapps import registry
 from seqapps.config import FIELD_NAMES, RunConfig
 from seqapps.exceptions import ConfigError, SeqappsError
 
-TOP_KEYS = ("name", "description", "task", "tasks", "experiment", "params", "grid", "variations")
+TOP_KEYS = (
+    "name",
+    "description",
+    "task",
+    "tasks",
+    "experiment",
+    "params",
+    "grid",
+    "variations",
+    "search",
+    "study",
+)
+#: Keys of a pipeline's ``study:`` mapping (`seqapps tune`'s options of the same names).
+STUDY_KEYS = ("trials", "timeout", "sampler", "pruner", "jobs", "storage", "name")
 # Settings that identify where a run is logged, not what it trains.
 _NOT_PART_OF_IDENTITY = {
     "run_name",
@@ -67,6 +80,8 @@ class Pipeline:
     experiment: str
     children: list[Child]
     text: str
+    #: A file with ``search:`` is a tuning study (a ``tuning.StudyPlan``), not children.
+    study: Any = None
     key: str = field(init=False)
 
     def __post_init__(self):
@@ -163,6 +178,8 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
     """Read, expand and validate a pipeline file; ``overrides`` (from --set) win over it."""
     path = Path(path)
     loaded, text = _read_yaml(path)
+    if "search" in loaded or "study" in loaded:
+        return _study(loaded, path, text, overrides or {})
     tasks = loaded.get("tasks", loaded.get("task"))
     if tasks == "all":  # every installed task that loads, third-party ones included
         tasks = _loadable_tasks()
@@ -202,6 +219,52 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
             children.append(Child(task, resolved, label, identity(resolved), point))
     _distinct_names(children)
     return Pipeline(name, path, experiment, children, text)
+
+
+def _study(loaded: dict[str, Any], path: Path, text: str, overrides: dict[str, Any]) -> Pipeline:
+    """A pipeline file with ``search:``: one `seqapps tune` study, checked like the CLI's."""
+    from seqapps import search_space, tuning
+
+    if loaded.get("grid") is not None or loaded.get("variations") is not None:
+        raise _fail(path, "search excludes grid and variations: a study samples the space")
+    if "search" not in loaded:
+        raise _fail(path, "study settings without a search: add `search: {units: 16..128}`")
+    task = loaded.get("task")
+    if not isinstance(task, str) or "tasks" in loaded:
+        raise _fail(path, "a search studies one task: name it with `task: NAME`")
+    try:
+        task_cls = registry.load_task(task)
+    except SeqappsError as error:
+        raise _fail(path, str(error)) from None
+    name = str(loaded.get("name") or path.stem)
+    settings = {**_settings(loaded.get("params"), path, "params"), **overrides}
+    flags = {k: v for k, v in settings.items() if k in FIELD_NAMES and k != "options"}
+    options = {k: v for k, v in settings.items() if k not in FIELD_NAMES}
+    flags["experiment"] = str(loaded.get("experiment") or f"pipeline-{name}")
+    chosen = loaded.get("study") or {}
+    if not isinstance(chosen, dict):
+        raise _fail(path, f"study must be a mapping of {', '.join(STUDY_KEYS)}")
+    unknown = sorted(set(chosen) - set(STUDY_KEYS))
+    if unknown:
+        raise _fail(path, f"study: unknown key {unknown[0]!r}; allowed: {', '.join(STUDY_KEYS)}")
+    choices = {"sampler": tuning.SAMPLERS, "pruner": tuning.PRUNERS}
+    for key, allowed in choices.items():
+        if key in chosen and chosen[key] not in allowed:
+            shown = ", ".join(allowed)
+            raise _fail(path, f"study: {key} {chosen[key]!r} is not one of {shown}")
+    try:
+        space = search_space.from_mapping(loaded["search"], f"pipeline {path}")
+        study = tuning.plan(
+            task_cls, flags, {}, "", options, space,
+            trials=chosen.get("trials"), timeout=chosen.get("timeout"),
+            sampler=chosen.get("sampler", "tpe"), pruner=chosen.get("pruner", "median"),
+            jobs=int(chosen.get("jobs", 1)), storage=chosen.get("storage"),
+            name=chosen.get("name"),
+        )  # fmt: skip
+    except SeqappsError as error:
+        message = str(error).removeprefix(f"pipeline {path}: ")
+        raise _fail(path, message) from None
+    return Pipeline(name, path, study.experiment, [], text, study=study)
 
 
 #: How a swept setting shows in a child's name: ``bilstm u128 s1``, not ``arch=bilstm
