@@ -255,6 +255,15 @@ def resolve(
     return config
 
 
+def identity(config: RunConfig, ignored: set[str] | frozenset[str] = frozenset()) -> str:
+    """A short stable hash of what a run trains (every setting but ``ignored``)."""
+    import hashlib
+    import json
+
+    values = {k: v for k, v in config.as_params().items() if k not in ignored}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def experiment_name(explicit: str | None, task: str) -> str:
     """--experiment (or the config file's), else MLFLOW_EXPERIMENT_NAME as MLflow's own
     tools read it, else the task's name."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -153,11 +152,6 @@ def _combinations(loaded: dict[str, Any], path: Path) -> list[dict[str, Any]]:
     return points
 
 
-def identity(config: RunConfig) -> str:
-    values = {k: v for k, v in config.as_params().items() if k not in _NOT_PART_OF_IDENTITY}
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def _loadable_tasks() -> list[str]:
     """Names of the installed tasks that load; a broken plugin is skipped with a warning."""
     import warnings
@@ -216,7 +210,8 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
             except SeqappsError as error:
                 raise _fail(path, f"{label}: {error}") from None
             resolved.run_name = resolved.run_name or short_name(task, point, len(tasks) > 1)
-            children.append(Child(task, resolved, label, identity(resolved), point))
+            key = config_module.identity(resolved, _NOT_PART_OF_IDENTITY)
+            children.append(Child(task, resolved, label, key, point))
     _distinct_names(children)
     return Pipeline(name, path, experiment, children, text)
 
@@ -254,13 +249,18 @@ def _study(loaded: dict[str, Any], path: Path, text: str, overrides: dict[str, A
             raise _fail(path, f"study: {key} {chosen[key]!r} is not one of {shown}")
     try:
         space = search_space.from_mapping(loaded["search"], f"pipeline {path}")
-        study = tuning.plan(
-            task_cls, flags, {}, "", options, space,
-            trials=chosen.get("trials"), timeout=chosen.get("timeout"),
-            sampler=chosen.get("sampler", "tpe"), pruner=chosen.get("pruner", "median"),
-            jobs=int(chosen.get("jobs", 1)), storage=chosen.get("storage"),
+        settings = tuning.StudySettings(
+            trials=chosen.get("trials"),
+            timeout=chosen.get("timeout"),
+            sampler=chosen.get("sampler", "tpe"),
+            pruner=chosen.get("pruner", "median"),
+            jobs=int(chosen.get("jobs", 1)),
+            storage=chosen.get("storage"),
             name=chosen.get("name"),
-        )  # fmt: skip
+        )
+        study = tuning.plan(
+            task_cls, tuning.FixedSettings(flags, set_values=options), space, settings
+        )
     except SeqappsError as error:
         message = str(error).removeprefix(f"pipeline {path}: ")
         raise _fail(path, message) from None

@@ -37,7 +37,6 @@ def run(
     tags: dict[str, str] | None = None,
     resume: Resume | None = None,
     epoch_echo: Callable[[str], None] | None = None,
-    trial=None,
 ) -> RunResult:
     """Train, evaluate and log one run of ``task_cls`` as described by ``config``.
 
@@ -45,20 +44,37 @@ def run(
     parent run).
     ``resume`` continues that (interrupted) run from its saved state, in the same MLflow run.
     ``epoch_echo`` gets a one-line summary after every epoch.
-    ``trial`` (a ``tuning.TrialLink``) makes this run a trial of a tuning study: it hears
-    every epoch, and the run ends at its best epoch without reading the test split.
     """
+    ctx = _opened(task_cls, config, echo, tags, resume)
+    ctx.epoch_echo = epoch_echo
+    return _inside_the_run(ctx)
+
+
+def run_trial(task_cls, config: RunConfig, tags: dict[str, str], trial) -> RunResult:
+    """One trial of a tuning study (``trial`` is its ``study_worker.TrialLink``): a run that
+    reports every epoch to the study and ends at its best epoch without reading the test
+    split."""
+    ctx = _opened(task_cls, config, lambda _line: None, tags, None)
+    ctx.epoch_echo, ctx.trial = trial.echo, trial
+    trial.opened(ctx.run_id)
+    return _inside_the_run(ctx)
+
+
+def _opened(task_cls, config, echo, tags, resume) -> RunContext:
+    """Steps 1-4: resolved, data loaded, strategy chosen, the MLflow run open."""
     ctx = run_setup.resolve(task_cls, config, echo, resuming_run=resume is not None)
-    ctx.epoch_echo, ctx.trial = epoch_echo, trial
     run_setup.load_data(ctx)
     run_setup.choose_strategy(ctx)
     run_setup.open_run(ctx, tags, resume)
-    if trial is not None:
-        trial.opened(ctx.run_id)
+    return ctx
+
+
+def _inside_the_run(ctx: RunContext) -> RunResult:
+    """Whatever happens from here, the run ends marked, and its heartbeat beats meanwhile."""
     with (
         _run_ends_marked(ctx),
         heartbeat.beating(ctx.tracker, ctx.run_id),
-        _precision_policy(config.mixed_precision),
+        _precision_policy(ctx.config.mixed_precision),
     ):
         return _train_evaluate_log(ctx)
 

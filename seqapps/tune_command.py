@@ -95,10 +95,11 @@ def tune(
     set_values = config_module.parse_set_pairs(flags.pop("set_pairs", ()))
     file_values = config_module.read_config_file(config_file) if config_file else {}
     flags = {k: v for k, v in flags.items() if v is not None}
-    study = tuning.plan(
-        task_cls, flags, file_values, config_file or "", set_values, space, trials, timeout,
-        sampler, pruner, jobs, storage, study_name, heartbeat,
-    )  # fmt: skip
+    fixed = tuning.FixedSettings(flags, file_values, config_file or "", set_values)
+    settings = tuning.StudySettings(
+        trials, timeout, sampler, pruner, jobs, storage, study_name, heartbeat
+    )
+    study = tuning.plan(task_cls, fixed, space, settings)
     lines = run_study(study, click.echo)
     for line in lines or ():
         click.echo(line)
@@ -109,26 +110,30 @@ def run_study(study, echo) -> list[str] | None:
     worker: the summary lines, or None when other workers still run trials."""
     import multiprocessing
 
-    from seqapps import tuning
+    from seqapps import study_end, study_store, study_worker, tuning
 
     tuning.limit_threads(study.jobs)
-    joined = tuning.join(study, echo)
+    joined = study_store.join(study, echo)
     verb = "starts" if joined.created else "continues"
-    left = study.trials - tuning._results(tuning.counts(joined.study)) if study.trials else None
+    left = (
+        study.trials - study_store.results(study_store.counts(joined.study))
+        if study.trials
+        else None
+    )
     aim = f"{left} trial(s) to go" if left is not None else f"until {study.timeout:g} s pass"
     echo(
         f"study {study.name} {verb} ({aim}; objective {study.monitor}, {study.direction}; "
-        f"storage {tuning._without_password(study.storage)}; parent run {joined.parent_id})"
+        f"storage {study_store.without_password(study.storage)}; parent run {joined.parent_id})"
     )
     context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
     helpers = [
-        context.Process(target=tuning.helper_main, args=(study, index), daemon=False)
+        context.Process(target=study_worker.helper_main, args=(study, index), daemon=False)
         for index in range(1, study.jobs)
     ]
     for helper in helpers:
         helper.start()
     try:
-        tuning.work(study, joined, echo, worker="worker 0" if helpers else "")
+        study_worker.work(study, joined, echo, worker="worker 0" if helpers else "")
     except (KeyboardInterrupt, RunInterrupted) as error:
         _stop(helpers)
         _interrupted(study, joined)
@@ -137,7 +142,7 @@ def run_study(study, echo) -> list[str] | None:
         sys.exit(code)
     for helper in helpers:
         helper.join()
-    return tuning.finish(study, joined, echo)
+    return study_end.finish(study, joined, echo)
 
 
 def _stop(helpers) -> None:
@@ -150,8 +155,8 @@ def _stop(helpers) -> None:
 
 def _interrupted(study, joined) -> None:
     """The parent is KILLED unless workers elsewhere still run trials."""
-    from seqapps import tuning
+    from seqapps import study_store
 
-    if not tuning.counts(joined.study).get("RUNNING"):
+    if not study_store.counts(joined.study).get("RUNNING"):
         reason = f"interrupted; run the same command again to continue study {study.name}"
         joined.tracker.fail(joined.parent_id, reason, status="KILLED")

@@ -62,7 +62,9 @@ def _children(client, experiment_id: str) -> list:
 def _plan(tracking_uri, storage, trials, **given):
     flags = {"epochs": 3, "tracking_uri": tracking_uri, "patience": 0, **given}
     space = parse_pairs(["units=4..16:log", "learning_rate=1e-3..3e-2:log"])
-    return tuning.plan(GuardedTestSplit, flags, {}, "", {}, space, trials=trials, storage=storage)
+    fixed = tuning.FixedSettings(flags)
+    settings = tuning.StudySettings(trials=trials, storage=storage)
+    return tuning.plan(GuardedTestSplit, fixed, space, settings)
 
 
 def test_trials_never_read_the_test_split_and_the_best_is_tested_once(tracking_uri, workdir):

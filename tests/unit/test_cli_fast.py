@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 PROBE = """
 import sys
@@ -136,3 +137,24 @@ def test_serve_resolves_a_run_id_and_refuses_a_taken_port_before_tensorflow_load
         f"Error: --port {port}: 127.0.0.1:{port} is already in use; choose another --port"
     ]
     assert done.stdout.split()[2:] == ["TF_NOT_IMPORTED"]
+
+
+def test_tune_mistakes_are_one_line_before_anything_is_written(tmp_path):
+    seqapps = str(Path(sys.executable).with_name("seqapps"))
+    for args, expected in [
+        (["--search", "units=64"], "Error: --search units='64': expected a range LOW..HIGH"),
+        (["--search", "units=8..16", "--storage", "optuna.db"], "Error: --storage optuna.db:"),
+        (["--search", "units=8..16", "--sampler", "grid"], "Error: --sampler grid needs choices"),
+        ([], "Error: give at least one --search NAME=SPEC"),
+    ]:
+        done = subprocess.run(
+            [seqapps, "tune", "stock", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith(expected), line
+    assert list(tmp_path.iterdir()) == []  # no study, no tracking store

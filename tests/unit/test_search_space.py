@@ -52,3 +52,29 @@ def test_a_bad_spec_is_one_line_naming_it(pair, expected):
 def test_a_name_searched_twice_is_refused():
     with pytest.raises(ConfigError, match="units: given twice"):
         parse_pairs(["units=8..16", "units=32..64"])
+
+
+def test_a_pipeline_file_with_search_is_a_study_checked_before_training(tmp_path):
+    from seqapps import sweeps
+
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        "task: stock\nparams: {epochs: 3}\nsearch: {units: 8..32:log, arch: [lstm, gru]}\n"
+        "study: {trials: 5, pruner: none}\n"
+    )
+    study = sweeps.load(path).study
+    assert (study.trials, study.pruner, study.base.epochs) == (5, "none", 3)
+    assert [d.name for d in study.space] == ["units", "arch"]
+    assert study.experiment == "pipeline-study"
+
+    for text, expected in [
+        ("search: {units: 8..32}\ngrid: {seed: [1, 2]}", "search excludes grid"),
+        ("search: {units: 8..}", "search units='8..': expected a range"),
+        ("search: {units: 8..32}\nstudy: {trial: 3}", "study: unknown key 'trial'"),
+        ("search: {units: 8..32}\nstudy: {sampler: cmaes}", "sampler 'cmaes' is not one of"),
+        ("search: {spectral_radius: 0.5..0.9}", "no such option"),
+    ]:
+        path.write_text(f"task: stock\n{text}\n")
+        with pytest.raises(ConfigError) as raised:
+            sweeps.load(path)
+        assert expected in str(raised.value) and str(raised.value).startswith("pipeline ")
