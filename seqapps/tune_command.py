@@ -110,7 +110,7 @@ def run_study(study, echo) -> list[str] | None:
     worker: the summary lines, or None when other workers still run trials."""
     import multiprocessing
 
-    from seqapps import study_end, study_store, study_worker, tuning
+    from seqapps import stopping, study_end, study_store, study_worker, tuning
 
     tuning.limit_threads(study.jobs)
     joined = study_store.join(study, echo)
@@ -132,14 +132,15 @@ def run_study(study, echo) -> list[str] | None:
     ]
     for helper in helpers:
         helper.start()
-    try:
-        study_worker.work(study, joined, echo, worker="worker 0" if helpers else "")
-    except (KeyboardInterrupt, RunInterrupted) as error:
-        _stop(helpers)
-        _interrupted(study, joined)
-        code = getattr(error, "exit_code", 130)
-        echo(f"interrupted: rerun the same command to continue study {study.name}")
-        sys.exit(code)
+    # SIGTERM and SIGHUP between trials too: helpers are stopped, never left orphaned.
+    with stopping.stop_signals_interrupt() as stop:
+        try:
+            study_worker.work(study, joined, echo, worker="worker 0" if helpers else "")
+        except (KeyboardInterrupt, RunInterrupted) as error:
+            _stop(helpers)
+            _interrupted(study, joined)
+            echo(f"interrupted: rerun the same command to continue study {study.name}")
+            sys.exit(getattr(error, "exit_code", None) or stop.exit_code)
     for helper in helpers:
         helper.join()
     return study_end.finish(study, joined, echo)

@@ -60,7 +60,7 @@ def _children(client, experiment_id: str) -> list:
 
 
 def _plan(tracking_uri, storage, trials, **given):
-    flags = {"epochs": 3, "tracking_uri": tracking_uri, "patience": 0, **given}
+    flags = {"epochs": 2, "tracking_uri": tracking_uri, "patience": 0, **given}
     space = parse_pairs(["units=4..16:log", "learning_rate=1e-3..3e-2:log"])
     fixed = tuning.FixedSettings(flags)
     settings = tuning.StudySettings(trials=trials, storage=storage)
@@ -69,18 +69,18 @@ def _plan(tracking_uri, storage, trials, **given):
 
 def test_trials_never_read_the_test_split_and_the_best_is_tested_once(tracking_uri, workdir):
     storage = f"sqlite:///{workdir / 'optuna.db'}"
-    study = _plan(tracking_uri, storage, trials=4, units=8)
+    study = _plan(tracking_uri, storage, trials=3, units=8)
     GuardedTestSplit.storage, GuardedTestSplit.study_name = storage, study.name
-    GuardedTestSplit.trials, GuardedTestSplit.reads = 4, []
+    GuardedTestSplit.trials, GuardedTestSplit.reads = 3, []
     lines = []
     summary = run_study(study, lines.append)
 
     optuna_study = optuna.load_study(study_name=study.name, storage=storage)
     trials = optuna_study.get_trials()
     assert [t.state for t in trials if t.state not in RESULTS] == [], lines
-    assert len(trials) == 4
+    assert len(trials) == 3
     # Read at the end only (the evaluation and the exported examples), never by a trial.
-    assert GuardedTestSplit.reads and set(GuardedTestSplit.reads) == {4}
+    assert GuardedTestSplit.reads and set(GuardedTestSplit.reads) == {3}
     # Trial 0 runs the fixed settings (units 8, learning rate 0.001): the study can only
     # improve on them.
     assert trials[0].params == {"units": 8, "learning_rate": pytest.approx(1e-3)}
@@ -88,7 +88,7 @@ def test_trials_never_read_the_test_split_and_the_best_is_tested_once(tracking_u
     client = MlflowClient(tracking_uri)
     experiment = client.get_experiment_by_name("tune-guarded")
     children = _children(client, experiment.experiment_id)
-    assert sorted(int(r.data.tags["seqapps.trial"]) for r in children) == [0, 1, 2, 3]
+    assert sorted(int(r.data.tags["seqapps.trial"]) for r in children) == [0, 1, 2]
     child_ids = {r.info.run_id for r in children}
     everything = client.search_runs([experiment.experiment_id])
     (parent,) = [r for r in everything if r.info.run_id not in child_ids]
@@ -116,16 +116,7 @@ def test_trials_never_read_the_test_split_and_the_best_is_tested_once(tracking_u
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id, "figures")}
     assert "figures/optimization_history.png" in artifacts
     assert summary[0].startswith(f"study {study.name} FINISHED")
-    assert summary[3].startswith("again: seqapps run guarded --epochs 3")
-
-    # The same command with one more trial continues the study under the same parent.
-    study = _plan(tracking_uri, storage, trials=5, units=8)
-    GuardedTestSplit.trials = 5
-    more = []
-    run_study(study, more.append)
-    assert any("continues (1 trial(s) to go" in line for line in more), more
-    assert len(_children(client, experiment.experiment_id)) == 5
-    assert len(optuna.load_study(study_name=study.name, storage=storage).trials) == 5
+    assert summary[3].startswith("again: seqapps run guarded --epochs 2")
 
 
 def _seqapps(python_exe) -> str:
@@ -157,9 +148,10 @@ def test_workers_share_one_study_and_a_killed_one_loses_only_its_trial(
 ):
     storage = f"sqlite:///{workdir / 'optuna.db'}"
     command = [
-        _seqapps(python_exe), "tune", "stock", "--trials", "8", "--pruner", "median",
+        _seqapps(python_exe), "tune", "stock", "--trials", "6", "--pruner", "median",
         "--search", "units=8..32:log", "--search", "dropout=0..0.3",
-        "--epochs", "4", "--storage", storage, "--tracking-uri", tracking_uri, "--heartbeat", "2",
+        "--epochs", "4", "--max-samples", "300", "--storage", storage,
+        "--tracking-uri", tracking_uri, "--heartbeat", "1",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
@@ -170,7 +162,7 @@ def test_workers_share_one_study_and_a_killed_one_loses_only_its_trial(
         )  # fmt: skip
 
     first = start("--jobs", "2")  # the README's form: two processes on this machine
-    _Lines(first).wait_for("starts (8 trial(s) to go", 120)
+    _Lines(first).wait_for("starts (6 trial(s) to go", 120)
     doomed = start()
     doomed_lines = _Lines(doomed)
     doomed_lines.wait_for("epoch 1/4", 180)
@@ -179,14 +171,15 @@ def test_workers_share_one_study_and_a_killed_one_loses_only_its_trial(
     killed_trial = int(
         next(line for line in doomed_lines.lines if "epoch 1/4" in line).split()[1].rstrip(":")
     )
-    again = start()  # a restarted worker joins the same study
+    again = start()  # a restarted worker joins (and continues) the same study
     again_lines = _Lines(again)
+    again_lines.wait_for("continues (", 120)
     assert again.wait(timeout=400) == 0, "\n".join(again_lines.lines)
     assert first.wait(timeout=400) == 0
 
     study = optuna.load_study(study_name=_study_name(again_lines.lines), storage=storage)
     trials = study.get_trials()
-    assert sum(t.state in RESULTS for t in trials) == 8
+    assert sum(t.state in RESULTS for t in trials) == 6
     lost = trials[killed_trial]
     assert lost.state == optuna.trial.TrialState.FAIL
     client = MlflowClient(tracking_uri)
@@ -201,7 +194,7 @@ def test_workers_share_one_study_and_a_killed_one_loses_only_its_trial(
     counted = [
         r for r in children if r.data.tags.get("seqapps.trial_state") in ("COMPLETE", "PRUNED")
     ]
-    assert len(counted) == 8 and killed_trial not in {
+    assert len(counted) == 6 and killed_trial not in {
         int(r.data.tags["seqapps.trial"]) for r in counted
     }
     parent = client.get_run(children[0].data.tags["mlflow.parentRunId"])
