@@ -121,6 +121,8 @@ def fit(ctx: RunContext, batches: Batches) -> None:
         with contextlib.suppress(Exception):  # the epochs' metrics first: they are the run
             ctx.tracker.flush()
         snapshot.save()
+        if ctx.trial is not None:  # a study continues by running its command again
+            raise RunInterrupted(f"interrupted; trial run {ctx.run_id} is KILLED") from None
         raise RunInterrupted(
             f"interrupted; run {ctx.run_id} is KILLED with its state saved after epoch "
             f"{snapshot.progress.epoch}. Resume with: seqapps run {ctx.config.task} "

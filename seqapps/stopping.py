@@ -15,6 +15,15 @@ from collections.abc import Iterator
 _CAUGHT = (signal.SIGTERM, signal.SIGHUP)
 
 
+class SignalInterrupt(KeyboardInterrupt):
+    """The KeyboardInterrupt a SIGTERM or SIGHUP raises; it carries the shell's exit code, so
+    code far above the handler (a study's main loop) still exits 143 or 129."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
 class StopSignal:
     """The signal that stopped the run, if any (None for Ctrl-C or no stop)."""
 
@@ -44,7 +53,7 @@ def stop_signals_interrupt() -> Iterator[StopSignal]:
 
     def interrupt(signum, frame):
         stop.received = signum
-        raise KeyboardInterrupt
+        raise SignalInterrupt(signum)
 
     previous = {sig: signal.signal(sig, interrupt) for sig in _CAUGHT}
     try:

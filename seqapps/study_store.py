@@ -78,7 +78,8 @@ def join(study: StudyPlan, echo: Callable[[str], None], identity: int | None = N
 
     from seqapps.tracking import Tracker
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # seqapps prints each trial's end itself; Optuna's warnings repeat failures with tracebacks.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     tracker = Tracker(study.base.tracking_uri)
     storage = _storage(study)
     direction = "minimize" if study.direction == "min" else "maximize"

@@ -220,17 +220,22 @@ def helper_main(study: StudyPlan, index: int) -> None:
     import signal
     import sys
 
+    from seqapps import stopping
+
     limit_threads(study.jobs)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process tells helpers when to stop
 
     def echo(line: str) -> None:
         print(line, flush=True)
 
-    try:
-        joined = join(study, echo, identity=index)
-        work(study, joined, echo, worker=f"worker {index}")
-    except RunInterrupted:
-        sys.exit(130)
-    except SeqappsError as error:
-        echo(f"worker {index}: {error}")
-        sys.exit(1)
+    # SIGTERM from the main process (or a scheduler): the running trial fails and its run
+    # ends KILLED, rather than both staying RUNNING.
+    with stopping.stop_signals_interrupt() as stop:
+        try:
+            joined = join(study, echo, identity=index)
+            work(study, joined, echo, worker=f"worker {index}")
+        except (KeyboardInterrupt, RunInterrupted):
+            sys.exit(stop.exit_code)
+        except SeqappsError as error:
+            echo(f"worker {index}: {error}")
+            sys.exit(1)

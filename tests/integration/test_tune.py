@@ -162,9 +162,8 @@ def test_workers_share_one_study_and_a_killed_one_loses_only_its_trial(
         )  # fmt: skip
 
     first = start("--jobs", "2")  # the README's form: two processes on this machine
-    _Lines(first).wait_for("starts (6 trial(s) to go", 120)
-    doomed = start()
-    doomed_lines = _Lines(doomed)
+    doomed = start()  # whichever comes first creates the study; the other joins it
+    first_lines, doomed_lines = _Lines(first), _Lines(doomed)
     doomed_lines.wait_for("epoch 1/4", 180)
     os.kill(doomed.pid, signal.SIGKILL)  # mid-trial, without a word
     doomed.wait(timeout=30)
@@ -175,7 +174,9 @@ def test_workers_share_one_study_and_a_killed_one_loses_only_its_trial(
     again_lines = _Lines(again)
     again_lines.wait_for("continues (", 120)
     assert again.wait(timeout=400) == 0, "\n".join(again_lines.lines)
-    assert first.wait(timeout=400) == 0
+    assert first.wait(timeout=400) == 0, "\n".join(first_lines.lines)
+    opened = first_lines.lines + doomed_lines.lines
+    assert any(" starts (6 trial(s) to go" in line for line in opened)
 
     study = optuna.load_study(study_name=_study_name(again_lines.lines), storage=storage)
     trials = study.get_trials()
