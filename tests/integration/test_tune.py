@@ -67,6 +67,7 @@ def _plan(tracking_uri, storage, trials, **given):
     return tuning.plan(GuardedTestSplit, fixed, space, settings)
 
 
+@pytest.mark.slow
 def test_trials_never_read_the_test_split_and_the_best_is_tested_once(tracking_uri, workdir):
     storage = f"sqlite:///{workdir / 'optuna.db'}"
     study = _plan(tracking_uri, storage, trials=3, units=8)
