@@ -74,10 +74,14 @@ def summary(ctx: RunContext, final: dict[str, float], found: Any) -> RunResult:
     shown = ctx.task.headline_metrics or [k for k in final if k.startswith("test_")]
     headline = ", ".join(f"{k} {final[k]:.4f}" for k in shown if k in final)
     epochs = len(progress.history.get("loss", []))
+    monitor = ctx.config.monitor
+    direction = goals.goal(monitor, ctx.task.metric_goals)
+    hint = stopped_by_the_cap(progress, ctx.config.epochs, monitor, direction)
     lines = [
         f"run {ctx.run_id} FINISHED (best epoch {progress.best_epoch or 1} of {epochs})",
         f"test: {headline}",
         *found.summary,
+        *([hint] if hint else []),
         f"view: {ui_command(ctx.tracker.uri)}",
     ]
     params = {key: str(value) for key, value in ctx.params.items()}
@@ -149,6 +153,24 @@ def download_trial(ctx: RunContext):
 
     local = ctx.tracker.client.download_artifacts(ctx.run_id, TRIAL_FOLDER, str(ctx.work))
     return Path(local)
+
+
+def stopped_by_the_cap(progress, epochs: int, monitor: str, direction: str) -> str:
+    """A hint when training ended at --epochs while still improving: the best epoch was the
+    last one and it beat the one before by at least 1% of the run's range of that metric (a
+    loss creeping from 3.5e-5 to 3.0e-5 has converged). Empty otherwise."""
+    key = monitor.removeprefix("train_")
+    values = progress.history.get(key) or progress.history.get("loss", [])
+    trained = len(progress.history.get("loss", []))
+    if trained < 2 or trained < epochs or progress.best_epoch != trained or len(values) < 2:
+        return ""
+    gain = values[-2] - values[-1] if direction == "min" else values[-1] - values[-2]
+    if gain <= 0.01 * (max(values) - min(values)):
+        return ""
+    return (
+        f"note: the best epoch was the last of --epochs {epochs} and {monitor} was still "
+        f"improving ({values[-2]:.4g} -> {values[-1]:.4g}); more epochs may help"
+    )
 
 
 def worker_result(ctx: RunContext) -> RunResult:
