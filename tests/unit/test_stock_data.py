@@ -87,3 +87,52 @@ def test_splits_are_in_time_order_and_do_not_overlap():
     assert validation.max() + prepared.horizon < prepared.test_start
     assert test.min() + 1 >= prepared.test_start
     assert test.max() + prepared.horizon == len(prepared.inputs) - 1
+
+
+def _price_file(path, closes, adjusted=None):
+    days = business_days(dt.date(2020, 1, 1), len(closes))
+    header = "Date,Close" + (",Adj Close" if adjusted is not None else "")
+    rows = [header]
+    for index, (day, close) in enumerate(zip(days, closes)):
+        extra = f",{adjusted[index]:.2f}" if adjusted is not None else ""
+        rows.append(f"{day.isoformat()},{close:.2f}{extra}")
+    path.write_text("\n".join(rows) + "\n")
+    return days
+
+
+def _read(path):
+    from seqapps.config import resolve
+
+    return StockTask().read_series(resolve(StockTask, {"data": str(path)}))
+
+
+def test_an_unadjusted_split_warns_once_naming_the_date_and_the_adjusted_column(tmp_path):
+    import warnings
+
+    from seqapps.exceptions import DataWarning
+
+    walk = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, 80)))
+    raw = walk.copy()
+    raw[50:] /= 2  # a 2:1 split the vendor did not adjust for
+    days = _price_file(tmp_path / "raw.csv", raw, adjusted=walk)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _read(tmp_path / "raw.csv")
+    found = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    assert len(found) == 1, found
+    assert f"on {days[50].isoformat()} (x0.50)" in found[0]
+    assert "use --set target='Adj Close'" in found[0]
+
+    _price_file(tmp_path / "clean.csv", walk)  # the same walk, adjusted: nothing to say
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _read(tmp_path / "clean.csv")
+    assert not [w for w in caught if issubclass(w.category, DataWarning)]
+
+    crash = walk.copy()
+    crash[50:] *= 0.6  # a real 40% crash is not a split
+    _price_file(tmp_path / "crash.csv", crash)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _read(tmp_path / "crash.csv")
+    assert not [w for w in caught if issubclass(w.category, DataWarning)]

@@ -38,7 +38,7 @@ from seqapps.api import (
     window_origins,
     windows_dataset,
 )
-from seqapps_stock import evaluation, sample
+from seqapps_stock import evaluation, sample, sanity
 
 TRANSFORMS = ("log_return", "price")
 
@@ -184,6 +184,8 @@ class StockTask(Task):
             path = existing_file(source.value)
             series = read_series(path, options["date_column"], columns, options["fill"])
             fingerprint = fingerprint_file(path)
+        if source.kind != "sample":
+            sanity.warn_about_splits(series, _names(options["target"]), Path(path))
         return series, fingerprint
 
     def load_data(self, config) -> DataBundle:
