@@ -28,7 +28,8 @@ from seqapps.data.sources import (
     load_tfds,
     parse_source,
 )
-from seqapps.data.splits import cap_splits, check_labels_seen, check_not_empty
+from seqapps.data.splits import cap_splits, check_not_empty
+from seqapps.data.tag_sets import map_tags, read_tag_map, warn_unseen_tags
 from seqapps.data.tagging import FORMATS, Sentence, Vocabulary, detect_format, read_tagged
 from seqapps.exceptions import DataError
 from seqapps.options import Option
@@ -53,6 +54,7 @@ TAGGING_OPTIONS = {
     "char_dim": Option(24, "size of the character embedding"),
     "char_filters": Option(48, "character CNN filters (size of the per-word char feature)"),
     "sample_sentences": Option(2000, "sentences in the embedded sample"),
+    "tag_map": Option("", "file of OLD<TAB>NEW lines: tags renamed or merged in every split"),
 }
 
 #: What ``export_metadata`` saves and ``restore`` reads back in a fresh process.
@@ -155,12 +157,17 @@ class TaggingTask(Task):
     def load_data(self, config) -> DataBundle:
         """Read, check, build vocabularies on the training split, encode every sentence."""
         splits, description, fingerprint = self.read_splits(config)
+        options = config.options
+        if options["tag_map"]:
+            splits = map_tags(splits, read_tag_map(options["tag_map"]))
         splits = cap_splits(splits, config.max_samples, config.seed)
         check_not_empty(splits, description)
         train_tags = {tag for s in splits["train"] for tag in s.tags}
-        others = {split: [t for s in splits[split] for t in s.tags] for split in SPLITS[1:]}
-        check_labels_seen(train_tags, others, description, noun="tags")
-        options = config.options
+        origins = {
+            "validation": options["dev_file"] or f"--data {description}",
+            "test": options["test_file"] or f"--data {description}",
+        }
+        self.unseen_tags = warn_unseen_tags(splits, origins)
         self.lowercase, self.char_features, self.max_word_length = (options[k] for k in _SETTINGS)
         self.words = Vocabulary.fit(
             ([self.word(t) for t in s.tokens] for s in splits["train"]), options["min_count"]
@@ -201,8 +208,11 @@ class TaggingTask(Task):
 
         def examples():
             for sentence in sentences:
-                tags = np.array([index[t] for t in sentence.tags], "int32")
-                yield self.encode(sentence.tokens), tags, np.ones(len(tags), "float32")
+                # A tag training never showed has no output: weight 0 in the loss, and the
+                # task's own scores count the token as wrong.
+                tags = np.array([index.get(t, 0) for t in sentence.tags], "int32")
+                weights = np.array([t in index for t in sentence.tags], "float32")
+                yield self.encode(sentence.tokens), tags, weights
 
         return tf.data.Dataset.from_generator(examples, output_signature=signature)
 

@@ -189,13 +189,54 @@ def test_tag_column_all_underscores(runner, seqapps_cli, tracking_uri, workdir):
     assert "the xpos column is empty ('_' everywhere); try --set tag_column=upos" in line
 
 
-def test_tag_seen_only_in_test(runner, seqapps_cli, tracking_uri, workdir):
+def test_tags_training_never_saw_are_scored_as_errors_and_a_tag_map_merges_spellings(
+    runner, seqapps_cli, tracking_uri, workdir
+):
+    from seqapps.config import resolve
+    from seqapps.exceptions import DataWarning
+    from seqapps_pos.task import PosTask
+
     write_two_column(workdir / "train.tsv", [sentence(i) for i in range(20)])
-    write_two_column(workdir / "test.tsv", [[("wow", "INTJ"), ("!", "PUNCT")]])
-    line = bad(
-        runner, seqapps_cli, tracking_uri, "--data", "train.tsv", "--set", "test_file=test.tsv"
-    )
-    assert "tags ['INTJ'] occur in the test split but never in training" in line
+    # Another corpus' test file: it spells NOUN as NN, and has an INTJ training never shows.
+    write_two_column(workdir / "test.tsv", [[("wow", "INTJ"), ("the", "DET"), ("dog", "NN")]])
+    settings = {"data": "train.tsv"}
+    with pytest.warns(DataWarning) as warned:
+        PosTask().load_data(resolve(PosTask, settings, set_values={"test_file": "test.tsv"}))
+    (message,) = [str(w.message) for w in warned if "never in training" in str(w.message)]
+    assert message.startswith("test.tsv: tags 'INTJ' (1), 'NN' (1) occur in the test split")
+    assert "those 2 tokens count as errors" in message
+
+    (workdir / "map.tsv").write_text("# the test corpus' spellings\nNN\tNOUN\n")
+    args = ["run", "pos", "--data", "train.tsv", "--set", "test_file=test.tsv", "--epochs", "1"]
+    args += ["--set", "tag_map=map.tsv", "--units", "8", "-q", "--tracking-uri", tracking_uri]
+    with pytest.warns(DataWarning) as warned:
+        result = runner.invoke(seqapps_cli, args)
+    assert result.exit_code == 0, result.output
+    (message,) = [str(w.message) for w in warned if "never in training" in str(w.message)]
+    assert message.startswith("test.tsv: tags 'INTJ' (1) occur in the test split")
+    assert "that token counts as an error" in message
+    _, metrics = metrics_of(tracking_uri, result.output)
+    assert metrics["test_tokens_evaluated"] == 3
+    assert metrics["test_token_accuracy"] <= 2 / 3  # INTJ can never be right
+
+
+def test_a_rare_tag_cut_into_validation_never_stops_a_run_whatever_the_seed(workdir):
+    import warnings
+
+    from seqapps.config import resolve
+    from seqapps.exceptions import DataWarning
+    from seqapps_pos.task import PosTask
+
+    rare = [[("wow", "INTJ"), ("!", "PUNCT")]]
+    write_two_column(workdir / "all.tsv", [sentence(i) for i in range(30)] + rare)
+    placed = set()
+    for seed in range(1, 9):
+        task = PosTask()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            task.load_data(resolve(PosTask, {"data": "all.tsv", "seed": seed}))
+        placed |= set(task.unseen_tags)  # where the rare tag landed, if not in training
+    assert placed  # some seeds put it out of training, and none refused to start
 
 
 def test_tfds_conll2003_read_from_a_local_folder(runner, seqapps_cli, tracking_uri, workdir):
