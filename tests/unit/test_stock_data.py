@@ -136,3 +136,42 @@ def test_an_unadjusted_split_warns_once_naming_the_date_and_the_adjusted_column(
         warnings.simplefilter("always")
         _read(tmp_path / "crash.csv")
     assert not [w for w in caught if issubclass(w.category, DataWarning)]
+
+
+def _origins_and_prices(returns):
+    prices = (100 * np.exp(np.cumsum(returns)))[:, None]
+    origins = np.arange(30, len(prices) - 1)
+    return prices, origins, evaluation.actuals(prices, origins, 1)
+
+
+def test_on_a_random_walk_no_forecast_is_said_to_beat_persistence_across_20_seeds():
+    said, lower = [], 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        prices, origins, actual = _origins_and_prices(rng.normal(0, 0.01, 400))
+        # A forecast with no real edge: the drift of the walk so far.
+        model = evaluation.drift(prices, origins, 1)
+        metrics = evaluation.compare(model, actual, prices, origins)
+        beats, line = evaluation.verdict(metrics)
+        said.append(beats)
+        lower += metrics["rmse"] < metrics["persistence_rmse"]
+        assert ("does NOT beat" in line) != beats
+    assert not any(said)
+    assert lower == 3  # by luck of the draw: "lower RMSE wins" would have said "beats" 3 times
+
+
+def test_a_forecast_of_real_signal_beats_persistence_and_says_why():
+    rng = np.random.default_rng(0)
+    returns = np.zeros(400)
+    for t in range(1, 400):  # momentum: today's return carries half of yesterday's
+        returns[t] = 0.5 * returns[t - 1] + rng.normal(0, 0.01)
+    prices, origins, actual = _origins_and_prices(returns)
+    last = np.log(prices[origins, 0] / prices[origins - 1, 0])
+    model = (prices[origins, 0] * np.exp(0.5 * last))[:, None, None]
+    metrics = evaluation.compare(model, actual, prices, origins)
+    beats, line = evaluation.verdict(metrics)
+    assert beats and metrics["dm_persistence_p"] < 0.05 and metrics["mase"] < 1
+    assert line.startswith("the model beats persistence on the test period: RMSE")
+    # The same forecast, no better than persistence in truth, is not called a win:
+    same = evaluation.compare(prices[origins][:, None, :], actual, prices, origins)
+    assert same["dm_persistence_p"] == 0.5 and not evaluation.verdict(same)[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -52,11 +54,8 @@ def compare(
     origin_prices = prices[origins]
     naive = persistence(prices, origins, horizon)
     results = {}
-    for name, forecast in (
-        ("", model),
-        ("persistence_", naive),
-        ("drift_", drift(prices, origins, horizon)),
-    ):
+    drifted = drift(prices, origins, horizon)
+    for name, forecast in (("", model), ("persistence_", naive), ("drift_", drifted)):
         for key, value in scores(forecast, actual, origin_prices).items():
             results[name + key] = value
     # Persistence never calls a direction, so its directional accuracy means nothing.
@@ -65,4 +64,50 @@ def compare(
     results["mase"] = results["mae"] / naive_mae if naive_mae else float("inf")
     results["rmse_ratio"] = results["rmse"] / naive_rmse if naive_rmse else float("inf")
     results["drift_mase"] = results["drift_mae"] / naive_mae if naive_mae else float("inf")
+    results["dm_persistence_p"] = diebold_mariano(model, naive, actual)
+    results["dm_drift_p"] = diebold_mariano(model, drifted, actual)
     return results
+
+
+#: The level below which a Diebold-Mariano p-value lets the verdict say "beats".
+ALPHA = 0.05
+
+
+def diebold_mariano(model: np.ndarray, baseline: np.ndarray, actual: np.ndarray) -> float:
+    """One-sided p-value that the model's squared error is lower than the baseline's
+    (Diebold-Mariano, with the Harvey-Leybourne-Newbold correction for small samples).
+
+    One loss difference per forecast origin (the mean over horizon steps and targets); its
+    variance allows autocorrelation up to lag horizon - 1, as h-step forecasts from adjacent
+    origins overlap. 0.5 when the two forecasts are identical.
+    """
+    horizon = actual.shape[1]
+    losses = ((model - actual) ** 2 - (baseline - actual) ** 2).mean(axis=(1, 2))
+    count = len(losses)
+    if count < 3:
+        return float("nan")
+    centered = losses - losses.mean()
+    variance = centered @ centered / count
+    for lag in range(1, min(horizon, count)):
+        variance += 2 * (centered[lag:] @ centered[:-lag]) / count
+    if variance <= 0:
+        return 0.5
+    statistic = losses.mean() / np.sqrt(variance / count)
+    statistic *= np.sqrt((count + 1 - 2 * horizon + horizon * (horizon - 1) / count) / count)
+    return float(0.5 * math.erfc(-statistic / math.sqrt(2)))  # P(Z <= statistic)
+
+
+def verdict(metrics: dict[str, float]) -> tuple[bool, str]:
+    """Whether the model beats persistence, and the sentence that says so: only when the
+    Diebold-Mariano test is significant at ALPHA and MASE and the RMSE ratio agree."""
+    p = metrics["dm_persistence_p"]
+    beats = p < ALPHA and metrics["mase"] < 1 and metrics["rmse_ratio"] < 1
+    numbers = (
+        f"RMSE {metrics['rmse']:.4f} vs {metrics['persistence_rmse']:.4f} (ratio "
+        f"{metrics['rmse_ratio']:.3f}, MASE {metrics['mase']:.3f}, Diebold-Mariano p={p:.3f}, "
+        f"direction right {metrics['directional_accuracy']:.1%})"
+    )
+    if beats:
+        return True, f"the model beats persistence on the test period: {numbers}"
+    why = "" if p < ALPHA else f"; a difference this size is noise at the {ALPHA:.0%} level"
+    return False, f"the model does NOT beat persistence on the test period: {numbers}{why}"

@@ -242,13 +242,8 @@ class StockTask(Task):
         forecast = prepared.to_prices(scaled, origins)
         actual = evaluation.actuals(prices, raw_origins, horizon)
         metrics = evaluation.compare(forecast, actual, prices, raw_origins)
-        beats = metrics["rmse"] < metrics["persistence_rmse"]
-        verdict = "beats" if beats else "does NOT beat"
-        summary = [
-            f"the model {verdict} persistence on the test period: RMSE {metrics['rmse']:.4f} vs "
-            f"{metrics['persistence_rmse']:.4f} (ratio {metrics['rmse_ratio']:.3f}, "
-            f"MASE {metrics['mase']:.3f}, direction right {metrics['directional_accuracy']:.1%})"
-        ]
+        beats, line = evaluation.verdict(metrics)
+        summary = [line]
         dates = [prepared.raw_dates[t + 1] for t in raw_origins]
         by_step = {
             "model": forecast,
@@ -309,14 +304,9 @@ class StockTask(Task):
             values = prices[raw_origins][:, None, :] * np.exp(np.cumsum(values, axis=1))
         actual = evaluation.actuals(prices, raw_origins, horizon)
         metrics = evaluation.compare(values, actual, prices, raw_origins)
-        verdict = "beats" if metrics["rmse"] < metrics["persistence_rmse"] else "does NOT beat"
-        return Report(
-            metrics=metrics,
-            summary=[
-                f"{len(origins)} forecasts on {path}: the model {verdict} persistence "
-                f"(RMSE ratio {metrics['rmse_ratio']:.3f}, MASE {metrics['mase']:.3f})"
-            ],
-        )
+        _, line = evaluation.verdict(metrics)
+        line = line.replace(" on the test period", "")
+        return Report(metrics=metrics, summary=[f"{len(origins)} forecasts on {path}: {line}"])
 
     def serving_columns(self, metadata: dict[str, Any]) -> dict[str, str]:
         """A price history: the date column and each target and feature column."""
