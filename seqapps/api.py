@@ -59,7 +59,16 @@ from seqapps.data.timeseries import (
     windows_dataset,
 )
 from seqapps.exceptions import ConfigError, DataError, DataWarning, UserInputError
-from seqapps.metrics import accuracy, confusion_matrix, label_confusion, macro_f1, per_class_scores
+from seqapps.metrics import (
+    accuracy,
+    accuracy_of,
+    bootstrap_interval,
+    confusion_matrix,
+    label_confusion,
+    macro_f1,
+    macro_f1_of,
+    per_class_scores,
+)
 from seqapps.options import Option
 from seqapps.progress import progress
 from seqapps.tagging_task import TAGGING_OPTIONS, TaggingTask
@@ -133,6 +142,9 @@ __all__ = [
     "label_confusion",
     "load_tfds",
     "macro_f1",
+    "macro_f1_of",
+    "accuracy_of",
+    "bootstrap_interval",
     "parallel_streams",
     "parse_source",
     "per_class_scores",

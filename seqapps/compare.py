@@ -126,6 +126,9 @@ def build(
         entry = groups.setdefault(tuple(settings.values()), Entry(settings, [], []))
         entry.values.append(run.data.metrics[metric])
         entry.run_ids.append(run.info.run_id)
+        bounds = [run.data.metrics.get(f"{metric}_ci_{end}") for end in ("low", "high")]
+        if None not in bounds:  # the run's own 95% interval over its test examples
+            entry.extra.setdefault("intervals", []).append(tuple(bounds))
     direction = direction or goals.goal(metric, declared)
     sign = 1 if direction == "min" else -1
     # Ties keep a stable, readable order: by the settings that differ.
@@ -176,23 +179,23 @@ def render(board: Board, form: str = "table") -> str:
                     "std": e.std,
                     "runs": len(e.values),
                     "run_ids": e.run_ids,
+                    **({"ci95": list(_interval(e))} if _interval(e) else {}),
                 }
                 for e in board.entries
             ],
             indent=2,
         )
+    shown = any(_interval(e) for e in board.entries)
     header = ["rank", *board.varying, f"{board.metric} mean", "std", "runs", "run ids"]
-    rows = [
-        [
-            str(rank),
-            *e.settings.values(),
-            f"{e.mean:.4f}",
-            f"{e.std:.4f}",
-            str(len(e.values)),
-            " ".join(e.run_ids),
-        ]
-        for rank, e in enumerate(board.entries, 1)
-    ]
+    if shown:
+        header.insert(-2, "95% CI")
+    rows = []
+    for rank, e in enumerate(board.entries, 1):
+        row = [str(rank), *e.settings.values(), f"{e.mean:.4f}", f"{e.std:.4f}"]
+        if shown:
+            interval = _interval(e)
+            row.append(f"{interval[0]:.4f}-{interval[1]:.4f}" if interval else "")
+        rows.append([*row, str(len(e.values)), " ".join(e.run_ids)])
     if form == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -203,6 +206,13 @@ def render(board: Board, form: str = "table") -> str:
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]
     )
+
+
+def _interval(entry: Entry) -> tuple[float, float] | None:
+    """A one-run group's own 95% interval (bootstrap over its test examples); groups of
+    several runs show their spread over seeds instead."""
+    intervals = entry.extra.get("intervals", [])
+    return intervals[0] if len(entry.values) == 1 and len(intervals) == 1 else None
 
 
 def ranking_line(board: Board) -> str:

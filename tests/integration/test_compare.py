@@ -199,3 +199,37 @@ def test_a_filter_no_run_matches_is_one_line(runner, seqapps_cli, speech_store):
     )
     assert result.exit_code == 2
     assert "no finished runs to compare for task 'speech' with mode=x" in result.output
+
+
+def test_a_single_runs_bootstrap_interval_shows_beside_its_score(runner, seqapps_cli, store):
+    uri, _, ids = store
+    client = MlflowClient(uri)
+    (bow,) = ids["bow"]
+    client.log_batch(
+        bow,
+        metrics=[
+            Metric("test_accuracy_ci_low", 0.55, 0, 0),
+            Metric("test_accuracy_ci_high", 0.65, 0, 0),
+        ],
+    )
+    result = runner.invoke(seqapps_cli, ["compare", "sentiment", "--tracking-uri", uri])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:8] == [
+        "rank",
+        "arch",
+        "test_accuracy",
+        "mean",
+        "std",
+        "95%",
+        "CI",
+        "runs",
+    ]
+    rows = [line.split() for line in lines[1:-1]]
+    assert rows[2][1:6] == ["bow", "0.6000", "0.0000", "0.5500-0.6500", "1"]
+    assert rows[0][4] == "2"  # groups of seeds show their spread, not an interval
+    result = runner.invoke(
+        seqapps_cli, ["compare", "sentiment", "--tracking-uri", uri, "--format", "json"]
+    )
+    board = json.loads(result.output)
+    assert board[2]["ci95"] == [0.55, 0.65] and "ci95" not in board[0]

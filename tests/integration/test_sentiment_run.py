@@ -183,3 +183,25 @@ def test_failure_inside_training_marks_run_failed(runner, seqapps_cli, tracking_
     assert "NaN" in result.stderr
     assert run.info.status == "FAILED"
     assert "NaN" in run.data.tags["seqapps.failure"]
+
+
+def test_test_accuracy_has_a_bootstrap_interval_a_plain_bootstrap_reproduces(trained):
+    import csv
+    import random
+
+    uri, run_id, output, folder = trained
+    client = MlflowClient(uri)
+    metrics = client.get_run(run_id).data.metrics
+    path = client.download_artifacts(run_id, "test_predictions.csv", str(folder / "predictions"))
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    right = [row["true"] == row["predicted"] for row in rows]
+    assert sum(right) / len(right) == pytest.approx(metrics["test_accuracy"], abs=1e-6)
+    # An independent bootstrap (Python's own random, 2000 resamples) of the logged predictions.
+    draw = random.Random(7)
+    means = sorted(sum(draw.choices(right, k=len(right))) / len(right) for _ in range(2000))
+    assert metrics["test_accuracy_ci_low"] == pytest.approx(means[49], abs=0.01)
+    assert metrics["test_accuracy_ci_high"] == pytest.approx(means[1949], abs=0.01)
+    assert metrics["test_accuracy_ci_low"] <= metrics["test_accuracy"]
+    assert metrics["test_accuracy"] <= metrics["test_accuracy_ci_high"]
+    assert f"95% intervals (bootstrap over {len(rows)} test texts): accuracy" in output

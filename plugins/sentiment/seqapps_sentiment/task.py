@@ -8,6 +8,8 @@ TensorFlow is imported inside the methods, so listing this task stays instant.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -197,11 +199,38 @@ class SentimentTask(Task):
         attention = self._attention_figure(model, data)
         if attention is not None:
             figures["attention_weights"] = attention
+        metrics, summary = self._intervals(predicted, len(classes))
+        metrics["macro_f1"] = macro_f1(matrix)
+        table = io.StringIO()
+        writer = csv.writer(table, lineterminator="\n")
+        writer.writerow(["text", "true", "predicted"])
+        for text, true, guess in zip(self.test_texts, self.test_targets, predicted):
+            writer.writerow([text, classes[int(true)], classes[int(guess)]])
         return Report(
-            metrics={"macro_f1": macro_f1(matrix)},
+            metrics=metrics,
             figures=figures,
-            texts={"samples.json": json.dumps(samples, indent=2)},
+            texts={
+                "samples.json": json.dumps(samples, indent=2),
+                "test_predictions.csv": table.getvalue(),
+            },
+            summary=summary,
         )
+
+    def _intervals(self, predicted, classes: int) -> tuple[dict[str, float], list[str]]:
+        """95% bootstrap intervals of test accuracy and macro F1 over the test texts."""
+        from seqapps.api import accuracy_of, bootstrap_interval, macro_f1_of
+
+        true = np.asarray(self.test_targets)
+        found = {}
+        for name, statistic in (("accuracy", accuracy_of), ("macro_f1", macro_f1_of(classes))):
+            low, high = bootstrap_interval(true, predicted, statistic)
+            found[f"{name}_ci_low"], found[f"{name}_ci_high"] = low, high
+        line = (
+            f"95% intervals (bootstrap over {len(true)} test texts): accuracy "
+            f"{found['accuracy_ci_low']:.3f}-{found['accuracy_ci_high']:.3f}, macro F1 "
+            f"{found['macro_f1_ci_low']:.3f}-{found['macro_f1_ci_high']:.3f}"
+        )
+        return found, [line]
 
     def _attention_figure(self, model, data, examples: int = 6):
         """Where an attention arch looked in the first test texts (None for other archs)."""
