@@ -25,6 +25,7 @@ from seqapps.archs import (
     encoder_settings,
     returns_sequences,
 )
+from seqapps.baselines import majority, naive_bayes, verdict_line
 from seqapps.data.chunking import parallel_streams
 from seqapps.data.sources import (
     existing_file,
@@ -145,6 +146,9 @@ __all__ = [
     "macro_f1_of",
     "accuracy_of",
     "bootstrap_interval",
+    "majority",
+    "naive_bayes",
+    "verdict_line",
     "parallel_streams",
     "parse_source",
     "per_class_scores",

@@ -174,6 +174,7 @@ class TaggingTask(Task):
         )
         self.chars = Vocabulary.fit(t for s in splits["train"] for t in s.tokens)
         self.tags = sorted(train_tags)
+        self._fit_baseline(splits["train"])
         self.validation_sentences, self.test_sentences = splits["validation"], splits["test"]
         tf = import_tensorflow()
         datasets = {split: self._dataset(tf, splits[split]) for split in SPLITS}
@@ -183,6 +184,20 @@ class TaggingTask(Task):
             classes=self.tags, vocabulary_size=len(self.words), extra={"chars": len(self.chars)}
         )
         return DataBundle.from_splits(datasets, spec, description, fingerprint, sizes)
+
+    def _fit_baseline(self, sentences: list[Sentence]) -> None:
+        from collections import Counter, defaultdict
+
+        by_word: dict[str, Counter] = defaultdict(Counter)
+        overall: Counter = Counter()
+        for sentence in sentences:
+            for token, tag in zip(sentence.tokens, sentence.tags):
+                by_word[self.word(token)][tag] += 1
+                overall[tag] += 1
+        # Ties go to the alphabetically first tag, so the baseline is the same every run.
+        pick = lambda counts: min(counts, key=lambda tag: (-counts[tag], tag))  # noqa: E731
+        self.tag_of_word = {word: pick(counts) for word, counts in by_word.items()}
+        self.commonest_tag = pick(overall)
 
     def word(self, token: str) -> str:
         """The form of ``token`` looked up in the word vocabulary."""
@@ -285,9 +300,29 @@ class TaggingTask(Task):
         return results
 
     def report(self, model, data, config) -> Report:
-        """``score`` on the test split."""
+        """``score`` on the test split, beside the most-frequent-tag-per-word baseline's."""
+        from seqapps import goals
+        from seqapps.baselines import verdict_line
+
         sentences = self.test_sentences
-        return self.score(sentences, self.tag(model, [s.tokens for s in sentences]), self.words)
+        found = self.score(sentences, self.tag(model, [s.tokens for s in sentences]), self.words)
+        guessed = [self.most_frequent_tags(s.tokens) for s in sentences]
+        scored = self.score(sentences, guessed, self.words)
+        _close(scored.figures)
+        headline = [goals.base_name(m) for m in self.headline_metrics]
+        baseline = {k: v for k, v in scored.metrics.items() if k in headline or not headline}
+        found.metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
+        metric = headline[0] if headline else ""
+        if metric in baseline and metric in found.metrics:
+            direction = goals.goal(metric, self.metric_goals)
+            named = {"most frequent tag per word": baseline[metric]}
+            found.summary.append(verdict_line(metric, found.metrics[metric], named, direction))
+        return found
+
+    def most_frequent_tags(self, tokens: list[str]) -> list[str]:
+        """The baseline tagger: each word's most frequent training tag; the most frequent
+        tag overall for a word training never showed."""
+        return [self.tag_of_word.get(self.word(t), self.commonest_tag) for t in tokens]
 
     def export_model(self, model, data):
         """The trained model; `predict` encodes raw sentences with the saved vocabularies."""
@@ -349,3 +384,11 @@ class TaggingTask(Task):
             else:
                 lines.append(f"{row['token']}\t{row['tag']}")
         path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+
+
+def _close(figures: dict[str, Any]) -> None:
+    """Free figures that are made but not logged (a baseline's)."""
+    import matplotlib.pyplot as plt
+
+    for figure in figures.values():
+        plt.close(figure)

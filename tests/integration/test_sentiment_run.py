@@ -205,3 +205,20 @@ def test_test_accuracy_has_a_bootstrap_interval_a_plain_bootstrap_reproduces(tra
     assert metrics["test_accuracy_ci_low"] <= metrics["test_accuracy"]
     assert metrics["test_accuracy"] <= metrics["test_accuracy_ci_high"]
     assert f"95% intervals (bootstrap over {len(rows)} test texts): accuracy" in output
+
+
+def test_every_run_reports_its_baselines_and_says_when_one_wins(
+    trained, runner, seqapps_cli, tracking_uri
+):
+    uri, run_id, output, _ = trained
+    metrics = MlflowClient(uri).get_run(run_id).data.metrics
+    for name in ("majority", "bow"):
+        assert 0 <= metrics[f"test_baseline_{name}_accuracy"] <= 1, name
+    assert metrics["test_baseline_majority_accuracy"] <= 0.5 + 0.05  # the sample is balanced
+    assert "baselines (test accuracy): majority " in output
+    # A model that cannot learn in time (one epoch at a crawl) loses, and the run says so.
+    _, weak = train(
+        runner, seqapps_cli, tracking_uri, *QUICK, "--epochs", "1", "--learning-rate", "1e-6"
+    )
+    line = next(x for x in weak.splitlines() if x.startswith("baselines (test accuracy)"))
+    assert line.endswith("does NOT beat bag-of-words naive Bayes"), line

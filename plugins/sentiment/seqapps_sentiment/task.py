@@ -145,6 +145,8 @@ class SentimentTask(Task):
             targets = np.array([index[label] for label in labels], dtype="int32")
             datasets[split] = tf.data.Dataset.from_tensor_slices((tokens, targets))
             sizes[split] = len(texts)
+        self.train_texts = train_texts
+        self.train_targets = [index[label] for label in splits["train"][1]]
         self.test_texts, self.test_targets = (
             splits["test"][0],
             np.array([index[label] for label in splits["test"][1]]),
@@ -201,6 +203,9 @@ class SentimentTask(Task):
             figures["attention_weights"] = attention
         metrics, summary = self._intervals(predicted, len(classes))
         metrics["macro_f1"] = macro_f1(matrix)
+        baselines, line = self._baselines(predicted, len(classes))
+        metrics.update(baselines)
+        summary.append(line)
         table = io.StringIO()
         writer = csv.writer(table, lineterminator="\n")
         writer.writerow(["text", "true", "predicted"])
@@ -215,6 +220,28 @@ class SentimentTask(Task):
             },
             summary=summary,
         )
+
+    def _baselines(self, predicted, classes: int) -> tuple[dict[str, float], str]:
+        """The majority class and a bag-of-words naive Bayes, fitted on the training texts
+        and scored on the test texts like the model."""
+        from seqapps.api import accuracy_of, majority, naive_bayes, verdict_line
+
+        true = np.asarray(self.test_targets)
+        guesses = {
+            "majority": majority(self.train_targets, len(true)),
+            "bow": naive_bayes(self.train_texts, self.train_targets, self.test_texts, classes),
+        }
+        metrics = {}
+        for name, guess in guesses.items():
+            matrix = confusion_matrix(true, guess, classes)
+            metrics[f"baseline_{name}_accuracy"] = accuracy_of(true, guess)
+            metrics[f"baseline_{name}_macro_f1"] = macro_f1(matrix)
+        named = {
+            "majority": metrics["baseline_majority_accuracy"],
+            "bag-of-words naive Bayes": metrics["baseline_bow_accuracy"],
+        }
+        line = verdict_line("accuracy", accuracy_of(true, predicted), named, "max")
+        return metrics, line
 
     def _intervals(self, predicted, classes: int) -> tuple[dict[str, float], list[str]]:
         """95% bootstrap intervals of test accuracy and macro F1 over the test texts."""
