@@ -46,11 +46,18 @@ def compare(task: str, archs: list[str] | None = None, echo=click.echo, **flags)
     return rows
 
 
+def _scored(metric: str) -> bool:
+    """A test metric of the model itself: not its loss, an interval bound or a baseline's."""
+    if not metric.startswith("test_") or metric == "test_loss":
+        return False
+    return "_ci_" not in metric and not metric.startswith("test_baseline_")
+
+
 def table(rows: list[dict], headline: tuple[str, ...] = (), declared=None) -> str:
     """A plain-text table of the headline test metrics, best first by the first of them."""
     from seqapps.compare import lower_is_better
 
-    found = sorted({k for row in rows for k in row if k.startswith("test_") and k != "test_loss"})
+    found = sorted({k for row in rows for k in row if _scored(k)})
     metrics = [m for m in headline if m in found] or found
     first = metrics[0] if metrics else "test_loss"
     sign = 1 if lower_is_better(first, declared) else -1  # the task's goal, else the name

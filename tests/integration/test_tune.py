@@ -151,7 +151,7 @@ def test_workers_share_one_study_and_a_killed_one_loses_only_its_trial(
     command = [
         _seqapps(python_exe), "tune", "stock", "--trials", "5", "--pruner", "median",
         "--search", "units=8..32:log", "--search", "dropout=0..0.3",
-        "--epochs", "4", "--max-samples", "300", "--storage", storage,
+        "--epochs", "3", "--max-samples", "300", "--storage", storage,
         "--tracking-uri", tracking_uri, "--heartbeat", "1",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -168,11 +168,11 @@ def test_workers_share_one_study_and_a_killed_one_loses_only_its_trial(
     first_lines.wait_for("starts (5 trial(s) to go", 120)
     doomed = start()
     doomed_lines = _Lines(doomed)
-    doomed_lines.wait_for("epoch 1/4", 180)
+    doomed_lines.wait_for("epoch 1/3", 180)
     os.kill(doomed.pid, signal.SIGKILL)  # mid-trial, without a word
     doomed.wait(timeout=30)
     killed_trial = int(
-        next(line for line in doomed_lines.lines if "epoch 1/4" in line).split()[1].rstrip(":")
+        next(line for line in doomed_lines.lines if "epoch 1/3" in line).split()[1].rstrip(":")
     )
     again = start()  # a restarted worker joins (and continues) the same study
     again_lines = _Lines(again)
