@@ -70,13 +70,20 @@ def _opened(task_cls, config, echo, tags, resume) -> RunContext:
 
 
 def _inside_the_run(ctx: RunContext) -> RunResult:
+    """Train, evaluate and log inside the open run's guards."""
+    with _open_run_guards(ctx):
+        return _train_evaluate_log(ctx)
+
+
+@contextlib.contextmanager
+def _open_run_guards(ctx: RunContext) -> Iterator[None]:
     """Whatever happens from here, the run ends marked, and its heartbeat beats meanwhile."""
     with (
         _run_ends_marked(ctx),
         heartbeat.beating(ctx.tracker, ctx.run_id),
         _precision_policy(ctx.config.mixed_precision),
     ):
-        return _train_evaluate_log(ctx)
+        yield
 
 
 def _train_evaluate_log(ctx: RunContext) -> RunResult:
@@ -117,11 +124,7 @@ def evaluate_trial(task_cls, config: RunConfig, run_id: str, echo=print) -> RunR
     run_setup.choose_strategy(ctx)
     ctx.run_id = run_id
     ctx.tracker.reopen(run_id, {"seqapps.trial_state": "COMPLETE"})
-    with (
-        _run_ends_marked(ctx),
-        heartbeat.beating(ctx.tracker, ctx.run_id),
-        _precision_policy(config.mixed_precision),
-    ):
+    with _open_run_guards(ctx):
         from seqapps import finishing, fitting
 
         ctx.params = dict(config.as_params())

@@ -11,6 +11,7 @@ import click
 
 from seqapps import config as config_module
 from seqapps.exceptions import RunInterrupted
+from seqapps.tuning import PRUNERS, SAMPLERS
 
 #: `seqapps run` options a study does not take (it resumes by running the same command).
 NOT_FOR_TUNE = ("resume_run_id", "force", "quiet")
@@ -32,14 +33,14 @@ NOT_FOR_TUNE = ("resume_run_id", "force", "quiet")
 )
 @click.option(
     "--sampler",
-    type=click.Choice(["tpe", "random", "grid"]),
+    type=click.Choice(SAMPLERS),
     default="tpe",
     show_default=True,
     help="How the next trial's settings are chosen (grid: every combination of choices).",
 )
 @click.option(
     "--pruner",
-    type=click.Choice(["median", "hyperband", "none"]),
+    type=click.Choice(PRUNERS),
     default="median",
     show_default=True,
     help="Stop trials whose validation curve falls behind the others'.",
