@@ -25,6 +25,24 @@ MODEL_NAME = "model"
 _PARAM_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
 
 
+class _PyfuncSavedOnce:
+    """``mlflow.pyfunc`` as the flavor ``Model.log`` saves with, without its reload check.
+
+    ``Model.log`` saves the folder, then by default loads it back and predicts the input
+    example once more (a second Keras load: over a second of every run, more for big models).
+    ``log`` has already run the task's predict on that example to find the output
+    signature, and the conformance kit checks loading in a fresh process; so the check is
+    turned off here (``save_model`` itself refuses the switch, hence this wrapper).
+    """
+
+    __name__ = "mlflow.pyfunc"
+
+    @staticmethod
+    def save_model(path, mlflow_model=None, validate_serving_input=False, **kwargs):
+        """Save as mlflow.pyfunc.save_model does."""
+        return mlflow.pyfunc.save_model(path, mlflow_model=mlflow_model, **kwargs)
+
+
 def call_predict(task: Any, loaded: models.LoadedModel, inputs: list[str], options: dict):
     """The task's predict on raw inputs, with its prediction options when it declares any."""
     if options:
@@ -117,7 +135,6 @@ def log(
     """
     import logging
 
-    import mlflow
     from mlflow.models import Model
 
     from seqapps.tracking import process_store
@@ -144,7 +161,8 @@ def log(
             return Model.log(
                 artifact_path=None,
                 name=MODEL_NAME,
-                flavor=mlflow.pyfunc,
+                flavor=_PyfuncSavedOnce,
+                validate_serving_input=False,
                 run_id=run_id,
                 model_id=logged.model_id,
                 # Model from code: the loader is this package's module, not a pickle.
