@@ -25,7 +25,7 @@ from seqapps.archs import (
     encoder_settings,
     returns_sequences,
 )
-from seqapps.baselines import majority, naive_bayes, verdict_line
+from seqapps.baselines import majority, naive_bayes, softmax_regression, verdict_line
 from seqapps.data.chunking import parallel_streams
 from seqapps.data.sources import (
     existing_file,
@@ -50,7 +50,14 @@ from seqapps.data.tagging import (
     detect_format,
     read_tagged,
 )
-from seqapps.data.text import check_classes, fit_vectorizer, read_labelled_text
+from seqapps.data.text import (
+    TRUNCATE_MODES,
+    check_classes,
+    fit_vectorizer,
+    read_labelled_text,
+    token_lengths,
+    window_texts,
+)
 from seqapps.data.timeseries import (
     Scaler,
     Series,
@@ -85,6 +92,9 @@ _LAZY = {
     "WordDropout": "seqapps.layers.heads",
     "CharacterCNN": "seqapps.layers.characters",
     "ATTENTION_LAYER_NAME": "seqapps.layers.attention",
+    "TokenWindow": "seqapps.layers.long_texts",
+    "ChunksToRows": "seqapps.layers.long_texts",
+    "PoolChunks": "seqapps.layers.long_texts",
 }
 
 
@@ -148,6 +158,10 @@ __all__ = [
     "bootstrap_interval",
     "majority",
     "naive_bayes",
+    "softmax_regression",
+    "TRUNCATE_MODES",
+    "window_texts",
+    "token_lengths",
     "verdict_line",
     "parallel_streams",
     "parse_source",

@@ -57,3 +57,27 @@ def naive_bayes(train_texts, train_targets, texts, classes: int) -> np.ndarray:
         known = [vocabulary[w] for w in words(text) if w in vocabulary]
         predicted.append(int(np.argmax(log_prior + log_likelihood[:, known].sum(axis=1))))
     return np.array(predicted, dtype=int)
+
+
+def softmax_regression(
+    train_vectors, train_targets, vectors, classes: int, l2: float = 1e-3, steps: int = 500
+) -> np.ndarray:
+    """A multinomial logistic regression on fixed-length vectors (standardized on training,
+    L2-penalized, full-batch gradient descent from zero, so it is deterministic): the linear
+    baseline for inputs that are not words."""
+    train = np.asarray(train_vectors, np.float64)
+    mean, std = train.mean(axis=0), train.std(axis=0) + 1e-8
+    x = np.hstack([(train - mean) / std, np.ones((len(train), 1))])
+    y = np.eye(classes)[np.asarray(train_targets, int)]
+    weights = np.zeros((x.shape[1], classes))
+    rate = 0.5
+    for _ in range(steps):
+        logits = x @ weights
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        gradient = x.T @ (p - y) / len(x) + l2 * weights
+        weights -= rate * gradient
+    test = (np.asarray(vectors, np.float64) - mean) / std
+    scores = np.hstack([test, np.ones((len(test), 1))]) @ weights
+    return scores.argmax(axis=1)

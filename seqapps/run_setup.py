@@ -17,6 +17,7 @@ from seqapps.archs import Arch
 from seqapps.config import absolute_data_path, experiment_name
 from seqapps.exceptions import ConfigError
 from seqapps.run_context import RunContext
+from seqapps.task import SPLITS
 from seqapps.tracking import NullTracker, Tracker
 
 
@@ -79,8 +80,13 @@ def load_data(ctx: RunContext) -> None:
     from seqapps.tensorflow_import import import_tensorflow
 
     import_tensorflow()
-    sizes = ", ".join(f"{split} {count}" for split, count in ctx.data.sizes.items())
-    ctx.echo(f"data: {sizes} examples (fingerprint {ctx.data.fingerprint})")
+    sizes = ctx.data.sizes
+    splits = ", ".join(f"{split} {sizes[split]}" for split in SPLITS if split in sizes)
+    others = ", ".join(f"{name} {count:g}" for name, count in sizes.items() if name not in SPLITS)
+    ctx.echo(
+        f"data: {splits} examples{'; ' + others if others else ''} "
+        f"(fingerprint {ctx.data.fingerprint})"
+    )
 
 
 def choose_strategy(ctx: RunContext) -> None:
@@ -140,7 +146,11 @@ def log_params(ctx: RunContext) -> None:
         {
             "data.source": data.source,
             "data.fingerprint": data.fingerprint,
-            **{f"data.{split}_size": count for split, count in data.sizes.items()},
+            # data.train_size for a split's examples; data.<name> for any other count.
+            **{
+                f"data.{name}_size" if name in SPLITS else f"data.{name}": count
+                for name, count in data.sizes.items()
+            },
             "strategy": strategy.name,
             "replicas": strategy.replicas,
             "workers": strategy.workers,

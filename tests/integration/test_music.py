@@ -64,6 +64,11 @@ def test_bundled_chorales_train_split_by_piece_and_log_a_playable_sample(
     assert math.isfinite(metrics["test_nll_per_step"]) and metrics["test_nll_per_step"] > 0
     assert metrics["test_perplexity"] == pytest.approx(math.exp(metrics["test_nll_per_step"]))
     assert 0 <= metrics["test_accuracy"] <= 1
+    assert metrics["test_baseline_nll_per_step"] > 0
+    beats = metrics["test_nll_per_step"] < metrics["test_baseline_nll_per_step"]
+    said = "beats it" if beats else "does NOT beat frequencies without memory"
+    assert "baselines (test nats per step): frequencies without memory" in result.output
+    assert said in result.output
     assert run.data.params["data"] == "music21:bach"
 
     # The sample: MIDI that reads back as exactly the logged events.

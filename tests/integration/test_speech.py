@@ -66,6 +66,10 @@ def test_embedded_words_are_recognized_well_above_chance(runner, seqapps_cli, tr
     # Ten words: chance is 0.1. Test speakers were never heard in training.
     assert metrics["test_accuracy"] >= 0.3, result.output
     assert metrics["test_word_accuracy"] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
+    # The baselines on the same clips: the majority word, and frame statistics without order.
+    assert 0 <= metrics["test_baseline_majority_accuracy"] <= 0.2
+    assert 0 <= metrics["test_baseline_frame_statistics_accuracy"] <= 1
+    assert "baselines (test accuracy): majority" in result.output
     figures = {a.path for a in client.list_artifacts(run_id, "figures")}
     assert {"figures/confusion_matrix.png", "figures/spectrograms.png"} <= figures
 
@@ -117,6 +121,8 @@ def test_ctc_lowers_the_character_error_rate_over_training(tracking_uri):
     # for a few epochs), then characters.
     assert cer[-1] < cer[0] - 0.25, cer
     assert result.metrics["test_cer"] < 0.4, result.metrics
+    # Always answering the commonest training transcript is far worse.
+    assert result.metrics["test_baseline_cer"] > result.metrics["test_cer"] + 0.3
 
 
 @pytest.mark.slow
@@ -139,7 +145,7 @@ def test_a_speech_commands_folder_trains_and_no_speaker_is_in_two_splits(
     result = runner.invoke(seqapps_cli, [*args, "--tracking-uri", tracking_uri])
     assert result.exit_code == 0, result.output
     params = MlflowClient(tracking_uri).get_run(run_id_of(result.output)).data.params
-    assert params["data.test_speakers_size"] == str(len(speakers["test"]))
+    assert params["data.test_speakers"] == str(len(speakers["test"]))
 
 
 def test_the_dataset_split_lists_are_honoured(commands_folder):

@@ -50,14 +50,14 @@ def test_sample_run_logs_metrics_baselines_and_verdict(runner, seqapps_cli, trac
         "mase",
         "rmse_ratio",
         "directional_accuracy",
-        "persistence_rmse",
-        "persistence_mae",
-        "drift_rmse",
-        "drift_mae",
+        "baseline_persistence_rmse",
+        "baseline_persistence_mae",
+        "baseline_drift_rmse",
+        "baseline_drift_mae",
     ):
         assert f"test_{name}" in metrics, name
     assert metrics["test_rmse_ratio"] == pytest.approx(
-        metrics["test_rmse"] / metrics["test_persistence_rmse"]
+        metrics["test_rmse"] / metrics["test_baseline_persistence_rmse"]
     )
     figures = {a.path for a in client.list_artifacts(run_id, "figures")}
     assert {"figures/forecast_vs_actual.png", "figures/error_by_horizon.png"} <= figures
@@ -116,7 +116,7 @@ def test_two_targets_with_price_transform(runner, seqapps_cli, tracking_uri, wor
         *QUICK,
     )
     metrics = MlflowClient(tracking_uri).get_run(run_id).data.metrics
-    assert np.isfinite(metrics["test_rmse"]) and np.isfinite(metrics["test_drift_rmse"])
+    assert np.isfinite(metrics["test_rmse"]) and np.isfinite(metrics["test_baseline_drift_rmse"])
 
 
 @pytest.mark.parametrize("arch", ["rbf", "bilstm"])

@@ -24,14 +24,14 @@ def test_baselines_on_a_straight_line_are_known_in_closed_form():
     np.testing.assert_allclose(evaluation.drift(prices, origins, horizon), actual)
     # A model that is exactly right everywhere.
     results = evaluation.compare(actual.copy(), actual, prices, origins)
-    assert results["persistence_rmse"] == pytest.approx(np.sqrt((0.25 + 1 + 2.25) / 3))
-    assert results["persistence_mae"] == pytest.approx(1.0)
-    assert results["drift_rmse"] == pytest.approx(0.0, abs=1e-9)
+    assert results["baseline_persistence_rmse"] == pytest.approx(np.sqrt((0.25 + 1 + 2.25) / 3))
+    assert results["baseline_persistence_mae"] == pytest.approx(1.0)
+    assert results["baseline_drift_rmse"] == pytest.approx(0.0, abs=1e-9)
     assert results["rmse"] == 0 and results["mase"] == 0 and results["rmse_ratio"] == 0
     assert results["directional_accuracy"] == 1.0
     expected_mape = 100 * np.mean(np.abs(actual - naive) / actual)
-    assert results["persistence_mape"] == pytest.approx(expected_mape)
-    assert "persistence_directional_accuracy" not in results
+    assert results["baseline_persistence_mape"] == pytest.approx(expected_mape)
+    assert "baseline_persistence_directional_accuracy" not in results
 
 
 def test_mase_and_rmse_ratio_compare_to_persistence():
@@ -154,7 +154,7 @@ def test_on_a_random_walk_no_forecast_is_said_to_beat_persistence_across_20_seed
         metrics = evaluation.compare(model, actual, prices, origins)
         beats, line = evaluation.verdict(metrics)
         said.append(beats)
-        lower += metrics["rmse"] < metrics["persistence_rmse"]
+        lower += metrics["rmse"] < metrics["baseline_persistence_rmse"]
         assert ("does NOT beat" in line) != beats
     assert not any(said)
     assert lower == 3  # by luck of the draw: "lower RMSE wins" would have said "beats" 3 times

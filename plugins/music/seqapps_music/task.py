@@ -33,6 +33,7 @@ from seqapps.api import (
     fingerprint_rows,
     import_tensorflow,
     split_groups,
+    verdict_line,
 )
 from seqapps_music import encoding
 from seqapps_music.library import default_cache_dir, read_pieces, source_files
@@ -341,8 +342,13 @@ class MusicTask(Task):
         )
         summary = [
             f"test: {metrics['nll_per_step']:.4f} nats per step over "
-            f"{int(metrics['steps_evaluated'])} steps of {len(self.pieces['test'])} unseen pieces "
-            f"(frequency baseline without memory: {metrics['baseline_nll_per_step']:.4f})",
+            f"{int(metrics['steps_evaluated'])} steps of {len(self.pieces['test'])} unseen pieces",
+            verdict_line(
+                "nats per step",
+                metrics["nll_per_step"],
+                {"frequencies without memory": metrics["baseline_nll_per_step"]},
+                "min",
+            ),
             f"sample: {len(events.split())} events, {steps / self.steps_per_quarter:g} "
             "quarter notes, logged as samples/generated.mid",
         ]

@@ -33,12 +33,14 @@ from seqapps.api import (
     label_confusion,
     load_tfds,
     parse_source,
+    verdict_line,
 )
 from seqapps.api import (
     accuracy as accuracy_of,
 )
 from seqapps_speech import sources
 from seqapps_speech.augment import AugmentSettings
+from seqapps_speech.baseline import frame_statistics, most_frequent_transcript, word_baselines
 from seqapps_speech.features import FeatureSettings
 from seqapps_speech.scoring import error_rate, greedy_decode
 
@@ -294,6 +296,11 @@ class SpeechTask(Task):
                 )
             datasets[split] = pairs
         self.test_targets, self.test_features = targets["test"], datasets["test"]
+        # For the baselines: the training clips' plain features (no augmentation).
+        self.train_targets = targets["train"]
+        self.train_clean_features = waveforms["train"].map(
+            lambda w: features(w, settings, mean, std), num_parallel_calls=tf.data.AUTOTUNE
+        )
         self.validation_targets = targets["validation"]
         self.validation_features = datasets["validation"]
         sizes = {s: len(targets[s]) for s in SPLITS}
@@ -394,11 +401,18 @@ class SpeechTask(Task):
                 "cer": error_rate(truth, heard, "char"),
                 "wer": error_rate(truth, heard, "word"),
             }
+            guess = most_frequent_transcript(self.train_targets)
+            metrics["baseline_cer"] = error_rate(truth, [guess] * len(truth), "char")
+            metrics["baseline_wer"] = error_rate(truth, [guess] * len(truth), "word")
+            verdict = verdict_line(
+                "CER", metrics["cer"], {f"always {guess!r}": metrics["baseline_cer"]}, "min"
+            )
             samples = "".join(f"{t!r} -> {h!r}\n" for t, h in zip(truth[:30], heard[:30]))
             titles = [f"said {truth[i]!r}, heard {heard[i]!r}" for i in shown]
             summary = [
                 f"transcribed {len(truth)} test clips of unseen speakers: "
-                f"CER {metrics['cer']:.3f}, WER {metrics['wer']:.3f}"
+                f"CER {metrics['cer']:.3f}, WER {metrics['wer']:.3f}",
+                verdict,
             ]
             return Report(
                 metrics=metrics,
@@ -416,8 +430,24 @@ class SpeechTask(Task):
         accuracy = accuracy_of(matrix)
         titles = [f"{truth[i]!r}, recognized {guess[i]!r}" for i in shown]
         chance = 1 / len(self.classes)
+        baselines = word_baselines(
+            frame_statistics(self.train_clean_features.batch(256).as_numpy_iterator()),
+            self.train_targets,
+            frame_statistics([features]),
+            truth,
+            self.classes,
+        )
+        verdict = verdict_line(
+            "accuracy",
+            accuracy,
+            {"majority": baselines["majority"], "frame statistics": baselines["frame_statistics"]},
+            "max",
+        )
         return Report(
-            metrics={"word_accuracy": accuracy},
+            metrics={
+                "word_accuracy": accuracy,
+                **{f"baseline_{name}_accuracy": value for name, value in baselines.items()},
+            },
             figures={
                 "confusion_matrix": plots.confusion_matrix(matrix, self.classes),
                 "spectrograms": spectrograms([features[i] for i in shown], titles, 10.0),
@@ -425,7 +455,8 @@ class SpeechTask(Task):
             texts={"per_word.csv": "\n".join(lines) + "\n"},
             summary=[
                 f"recognized {len(truth)} test clips of {len(self.speakers['test']) or 'held-out'} "
-                f"unseen speakers: accuracy {accuracy:.3f} (chance {chance:.3f})"
+                f"unseen speakers: accuracy {accuracy:.3f} (chance {chance:.3f})",
+                verdict,
             ],
         )
 

@@ -55,15 +55,18 @@ def compare(
     naive = persistence(prices, origins, horizon)
     results = {}
     drifted = drift(prices, origins, horizon)
-    for name, forecast in (("", model), ("persistence_", naive), ("drift_", drifted)):
+    named = (("", model), ("baseline_persistence_", naive), ("baseline_drift_", drifted))
+    for name, forecast in named:
         for key, value in scores(forecast, actual, origin_prices).items():
             results[name + key] = value
     # Persistence never calls a direction, so its directional accuracy means nothing.
-    del results["persistence_directional_accuracy"]
-    naive_mae, naive_rmse = results["persistence_mae"], results["persistence_rmse"]
+    del results["baseline_persistence_directional_accuracy"]
+    naive_mae = results["baseline_persistence_mae"]
+    naive_rmse = results["baseline_persistence_rmse"]
     results["mase"] = results["mae"] / naive_mae if naive_mae else float("inf")
     results["rmse_ratio"] = results["rmse"] / naive_rmse if naive_rmse else float("inf")
-    results["drift_mase"] = results["drift_mae"] / naive_mae if naive_mae else float("inf")
+    drift_mae = results["baseline_drift_mae"]
+    results["baseline_drift_mase"] = drift_mae / naive_mae if naive_mae else float("inf")
     results["dm_persistence_p"] = diebold_mariano(model, naive, actual)
     results["dm_drift_p"] = diebold_mariano(model, drifted, actual)
     return results
@@ -103,7 +106,7 @@ def verdict(metrics: dict[str, float]) -> tuple[bool, str]:
     p = metrics["dm_persistence_p"]
     beats = p < ALPHA and metrics["mase"] < 1 and metrics["rmse_ratio"] < 1
     numbers = (
-        f"RMSE {metrics['rmse']:.4f} vs {metrics['persistence_rmse']:.4f} (ratio "
+        f"RMSE {metrics['rmse']:.4f} vs {metrics['baseline_persistence_rmse']:.4f} (ratio "
         f"{metrics['rmse_ratio']:.3f}, MASE {metrics['mase']:.3f}, Diebold-Mariano p={p:.3f}, "
         f"direction right {metrics['directional_accuracy']:.1%})"
     )
