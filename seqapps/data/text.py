@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import csv
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from seqapps.exceptions import DataError, DataWarning
 
 #: Suffixes of files that are surely not delimited text (named at once, not parsed as CSV).
 NOT_CSV = (".json", ".jsonl", ".xlsx", ".xls", ".parquet", ".pkl", ".zip", ".gz", ".npz")
+
+#: How a text longer than the kept length is cut (see seqapps.layers.long_texts).
+TRUNCATE_MODES = ("head", "tail", "head+tail", "chunks")
 
 #: Longest field a CSV/TSV may hold (Python's csv module stops at 128 KB by default).
 MAX_FIELD_BYTES = 16 * 1024 * 1024
@@ -91,11 +97,12 @@ def check_classes(labels: list[str], source: str) -> list[str]:
     return classes
 
 
-def fit_vectorizer(texts: list[str], max_tokens: int, sequence_length: int):
+def fit_vectorizer(texts: list[str], max_tokens: int, sequence_length: int | None):
     """A Keras TextVectorization fitted on ``texts`` (the training split only).
 
     Index 0 is padding and 1 the out-of-vocabulary token; sequences are right-padded to
-    ``sequence_length`` so recurrent layers keep cuDNN-compatible masks.
+    ``sequence_length`` (None: to the longest text of each batch, whole) so recurrent layers
+    keep cuDNN-compatible masks.
     """
     import keras
 
@@ -108,3 +115,43 @@ def fit_vectorizer(texts: list[str], max_tokens: int, sequence_length: int):
     )
     vectorizer.adapt(texts, batch_size=1024)
     return vectorizer
+
+
+@dataclass
+class Windowed:
+    """Token ids as a model reads them, and how much of the texts was cut to get there."""
+
+    tokens: np.ndarray  # (texts, length) or (texts, chunks, chunk_length)
+    lengths: np.ndarray  # each text's whole length in tokens
+
+    def cut(self, length: int) -> tuple[int, float]:
+        """How many texts were longer than ``length``, and the share of tokens left out."""
+        total = int(self.lengths.sum())
+        dropped = int(np.maximum(self.lengths - length, 0).sum())
+        return int((self.lengths > length).sum()), dropped / total if total else 0.0
+
+
+def window_texts(vectorizer, texts: list[str], window, batch: int = 512) -> Windowed:
+    """``texts`` vectorized whole, then cut by ``window`` (a TokenWindow), in batches so a
+    corpus of long documents never sits in memory at its full width."""
+    from seqapps.tensorflow_import import import_tensorflow
+
+    tf = import_tensorflow()
+    parts, lengths = [], []
+    for start in range(0, len(texts), batch):
+        whole = vectorizer(tf.constant(texts[start : start + batch]))
+        lengths.append(tf.math.count_nonzero(whole, axis=1).numpy())
+        parts.append(np.asarray(window(whole)))
+    return Windowed(np.concatenate(parts), np.concatenate(lengths))
+
+
+def token_lengths(vectorizer, texts: list[str], batch: int = 512) -> np.ndarray:
+    """How many tokens ``vectorizer`` (fitted with no fixed length) makes of each text."""
+    from seqapps.tensorflow_import import import_tensorflow
+
+    tf = import_tensorflow()
+    counts = [
+        tf.math.count_nonzero(vectorizer(tf.constant(texts[start : start + batch])), axis=1)
+        for start in range(0, len(texts), batch)
+    ]
+    return np.concatenate([c.numpy() for c in counts])

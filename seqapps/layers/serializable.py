@@ -4,6 +4,7 @@ from seqapps.layers import (  # noqa: F401 (imported to register their classes)
     attention,
     characters,
     heads,
+    long_texts,
     masking,
     rbf,
     reservoir,

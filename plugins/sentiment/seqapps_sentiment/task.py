@@ -11,13 +11,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from typing import Any
 
 import numpy as np
 
 from seqapps.api import (
+    TRUNCATE_MODES,
+    ConfigError,
     DataBundle,
     DataError,
+    DataWarning,
     Option,
     Report,
     Spec,
@@ -38,11 +42,15 @@ from seqapps.api import (
     parse_source,
     read_labelled_text,
     split_indices,
+    token_lengths,
+    window_texts,
 )
 from seqapps_sentiment import sample
 
 #: Cap on the automatic sequence length, so one very long review cannot blow up memory.
 MAX_AUTO_LENGTH = 400
+#: The cap in chunks mode, where a long text costs chunks (run side by side), not steps.
+MAX_AUTO_CHUNKED = 1600
 SAMPLES_LOGGED = 20
 
 
@@ -60,7 +68,18 @@ class SentimentTask(Task):
             "label", "CSV/TSV column holding the label (any strings, 2+ classes)"
         ),
         "max_tokens": Option(20000, "vocabulary size, fitted on the training split only"),
-        "sequence_length": Option(0, "tokens kept per text; 0 = longest training text, up to 400"),
+        "sequence_length": Option(
+            0,
+            "tokens kept per text; 0 = longest training text, up to 400 (1600 with "
+            "truncate=chunks)",
+        ),
+        "truncate": Option(
+            "head",
+            "which tokens of a longer text are kept: head, tail, head+tail (half each), or "
+            "chunks (all of them up to sequence_length, encoded chunk by chunk and pooled)",
+            TRUNCATE_MODES,
+        ),
+        "chunk_length": Option(50, "tokens per chunk with truncate=chunks"),
         "embedding_dim": Option(64, "size of the word embedding"),
         "validation_fraction": Option(0.1, "share of a single file used for validation"),
         "test_fraction": Option(0.1, "share of a single file used for testing"),
@@ -134,17 +153,19 @@ class SentimentTask(Task):
         check_classes(splits["train"][1], description)
         check_labels_seen(classes, {s: splits[s][1] for s in ("validation", "test")}, description)
         train_texts = splits["train"][0]
-        length = config.options["sequence_length"]
-        if length <= 0:
-            length = min(MAX_AUTO_LENGTH, max(len(t.split()) for t in train_texts))
-        self.vectorizer = fit_vectorizer(train_texts, config.options["max_tokens"], length)
+        options = config.options
+        self.vectorizer = fit_vectorizer(train_texts, options["max_tokens"], None)
+        self.window = self._window(train_texts, options)
         index = {label: i for i, label in enumerate(classes)}
-        datasets, sizes = {}, {}
+        datasets, sizes, cut = {}, {}, {}
         for split, (texts, labels) in splits.items():
-            tokens = self.vectorizer(tf.constant(texts)).numpy()
+            windowed = window_texts(self.vectorizer, texts, self.window)
             targets = np.array([index[label] for label in labels], dtype="int32")
-            datasets[split] = tf.data.Dataset.from_tensor_slices((tokens, targets))
+            datasets[split] = tf.data.Dataset.from_tensor_slices((windowed.tokens, targets))
             sizes[split] = len(texts)
+            cut[split] = windowed.cut(self.window.length)
+        sizes.update(self._report_cuts(cut, description, options))
+        length = self.window.length
         self.train_texts = train_texts
         self.train_targets = [index[label] for label in splits["train"][1]]
         self.test_texts, self.test_targets = (
@@ -155,8 +176,49 @@ class SentimentTask(Task):
             classes=classes,
             vocabulary_size=self.vectorizer.vocabulary_size(),
             sequence_length=length,
+            extra={"truncate": options["truncate"], "chunk_length": self.window.chunk_length},
         )
         return DataBundle.from_splits(datasets, spec, description, fingerprint, sizes)
+
+    def _window(self, train_texts: list[str], options: dict[str, Any]):
+        """The TokenWindow of this run: its length from the option or the training texts."""
+        from seqapps.api import TokenWindow
+
+        mode, chunk = options["truncate"], options["chunk_length"]
+        if chunk < 1:
+            raise ConfigError(f"--set chunk_length={chunk}: expected 1 or more tokens")
+        length = options["sequence_length"]
+        if length <= 0:
+            cap = MAX_AUTO_CHUNKED if mode == "chunks" else MAX_AUTO_LENGTH
+            longest = int(token_lengths(self.vectorizer, train_texts).max())
+            length = max(1, min(cap, longest))
+        if mode == "chunks":
+            length = -(-length // chunk) * chunk  # whole chunks
+        return TokenWindow(length, mode, chunk if mode == "chunks" else 0, name="token_window")
+
+    def _report_cuts(self, cut, description: str, options) -> dict[str, float]:
+        """Warn when texts were cut: how many, how much, and the setting that reads more."""
+        sizes = {f"{split}_truncated_texts": count for split, (count, _) in cut.items()}
+        count, share = cut["train"]
+        sizes["train_truncated_token_share"] = round(share, 4)
+        others = sum(cut[split][0] for split in ("validation", "test"))
+        # Only a cut in training is news: with the length of the longest training text, a
+        # few longer validation/test texts are expected (their counts are logged anyway).
+        if count:
+            mode = options["truncate"]
+            advice = (
+                "raise sequence_length to keep more"
+                if mode == "chunks"
+                else "try --set truncate=head+tail, or truncate=chunks to read them whole"
+            )
+            warnings.warn(
+                f"--data {description}: {count} training texts (and {others} validation/test "
+                f"texts) are longer than {self.window.length} tokens and were cut ({mode}), "
+                f"dropping {share:.0%} of the training tokens; {advice}",
+                DataWarning,
+                stacklevel=2,
+            )
+        return sizes
 
     # -- model --------------------------------------------------------------------------
 
@@ -166,9 +228,21 @@ class SentimentTask(Task):
 
         from seqapps.api import classification_head, token_embedding
 
-        tokens = keras.Input(shape=(spec.sequence_length,), dtype="int32", name="tokens")
-        x = token_embedding(spec.vocabulary_size, config.options["embedding_dim"])(tokens)
-        x = arch.build_encoder(x, encoder_settings(config), self.arch_kind(config))
+        embed = token_embedding(spec.vocabulary_size, config.options["embedding_dim"])
+        settings, kind = encoder_settings(config), self.arch_kind(config)
+        chunk = spec.extra.get("chunk_length", 0) if spec.extra.get("truncate") == "chunks" else 0
+        if not chunk:
+            tokens = keras.Input(shape=(spec.sequence_length,), dtype="int32", name="tokens")
+            x = arch.build_encoder(embed(tokens), settings, kind)
+        else:
+            # Every chunk is a row for the encoder; its summaries are pooled per text.
+            from seqapps.api import ChunksToRows, PoolChunks
+
+            chunks = spec.sequence_length // chunk
+            tokens = keras.Input(shape=(chunks, chunk), dtype="int32", name="tokens")
+            rows = ChunksToRows(name="chunk_rows")(tokens)
+            encoded = arch.build_encoder(embed(rows), settings, kind)
+            x = PoolChunks(chunks, name="pool_chunks")(encoded, tokens)
         outputs = classification_head(x, len(spec.classes))
         return keras.Model(tokens, outputs, name=f"sentiment_{arch.name}")
 
@@ -268,6 +342,8 @@ class SentimentTask(Task):
 
         if LAYER_NAME not in {layer.name for layer in model.layers}:
             return None
+        if data.spec.extra.get("truncate") == "chunks":
+            return None  # weights per chunk, not per text
         probe = keras.Model(model.inputs, model.get_layer(LAYER_NAME).output[1])
         tokens = np.stack([x for x, _ in data.test.take(examples).as_numpy_iterator()])
         weights = probe.predict(tokens, verbose=0)
@@ -276,11 +352,12 @@ class SentimentTask(Task):
         return plots.attention_weights(sentences, weights)
 
     def export_model(self, model, data):
-        """Strings in, class probabilities out: the fitted vectorizer in front of the model."""
+        """Strings in, class probabilities out: the fitted vectorizer and the token window
+        (which reads a long text as training did) in front of the model."""
         import keras
 
         text = keras.Input(shape=(1,), dtype="string", name="text")
-        outputs = model(self.vectorizer(text))
+        outputs = model(self.window(self.vectorizer(text)))
         return keras.Model(text, outputs, name="sentiment_raw_text")
 
     def evaluate(self, model, metadata, source, options) -> Report:

