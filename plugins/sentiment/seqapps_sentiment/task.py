@@ -206,11 +206,10 @@ class SentimentTask(Task):
         # few longer validation/test texts are expected (their counts are logged anyway).
         if count:
             mode = options["truncate"]
-            advice = (
-                "raise sequence_length to keep more"
-                if mode == "chunks"
-                else "try --set truncate=head+tail, or truncate=chunks to read them whole"
-            )
+            advice = {
+                "head": "try --set truncate=head+tail, or truncate=chunks to read them whole",
+                "chunks": "raise sequence_length to keep more",
+            }.get(mode, "try --set truncate=chunks to read them whole")
             warnings.warn(
                 f"--data {description}: {count} training texts (and {others} validation/test "
                 f"texts) are longer than {self.window.length} tokens and were cut ({mode}), "
