@@ -148,6 +148,22 @@ def test_a_speech_commands_folder_trains_and_no_speaker_is_in_two_splits(
     assert params["data.test_speakers"] == str(len(speakers["test"]))
 
 
+def test_a_testing_list_alone_takes_validation_speakers_from_the_rest(commands_folder):
+    from seqapps.api import DataWarning
+    from seqapps_speech.task import SpeechTask
+
+    held_out = [f"{w}/spk00{s}_nohash_{t}.wav" for w in ("ai", "ia", "ou") for s in (0, 1)
+                for t in (0, 1)]  # fmt: skip
+    (commands_folder / "testing_list.txt").write_text("\n".join(held_out) + "\n")
+    task = SpeechTask()
+    with pytest.warns(DataWarning, match=r"no validation_list.txt; 1 of the 8 other speakers"):
+        data = task.load_data(config_for(commands_folder))
+    assert task.speakers["test"] == ["spk000", "spk001"] and data.sizes["test"] == 12
+    (validation,) = task.speakers["validation"]  # whole speakers, by a hash of the names
+    assert validation not in task.speakers["train"] + task.speakers["test"]
+    assert data.sizes["validation"] == 6 and data.sizes["train"] == 42
+
+
 def test_the_dataset_split_lists_are_honoured(commands_folder):
     from seqapps_speech.task import SpeechTask
 

@@ -93,6 +93,42 @@ def speaker_of(file_name: str) -> str:
     return stem.split("_nohash_")[0] if "_nohash_" in stem else stem.split("_")[0]
 
 
+#: The dataset's own split lists, by the split they name.
+LIST_FILES = {"validation": "validation_list.txt", "test": "testing_list.txt"}
+
+
+def _complete_listed(utterances, listed: dict[str, str], fractions: dict, root: Path):
+    """Each clip's split from the lists; a split without a list takes whole speakers from
+    those the lists never name, by a hash of their names (and says so)."""
+    import hashlib
+
+    assigned = {u.name: listed.get(u.name, "train") for u in utterances}
+    # Lists are honoured as written; the speakers they name are not taken again.
+    named = {u.speaker for u in utterances if assigned[u.name] != "train"}
+    for split in [s for s in LIST_FILES if s not in listed.values()]:
+        rest = sorted(
+            {u.speaker for u in utterances if u.speaker not in named},
+            key=lambda name: hashlib.sha1(name.encode("utf-8")).hexdigest(),
+        )
+        count = max(1, round(len(rest) * fractions[split]))
+        if count >= len(rest):
+            raise DataError(
+                f"--data {root}: no {LIST_FILES[split]}, and too few speakers outside the "
+                f"listed split(s) ({len(rest)}) to take {split} speakers from"
+            )
+        chosen = set(rest[:count])
+        for u in utterances:
+            if u.speaker in chosen:
+                assigned[u.name] = split
+        warnings.warn(
+            f"--data {root}: no {LIST_FILES[split]}; {count} of the {len(rest)} other speakers "
+            f"(a hash of their names, {fractions[split]:.0%}) make the {split} split",
+            DataWarning,
+            stacklevel=3,
+        )
+    return assigned
+
+
 def speech_commands_folder(
     root: Path, sample_rate: int, validation_fraction: float, test_fraction: float
 ) -> tuple[dict[str, list[Utterance]], list[np.ndarray]]:
@@ -121,13 +157,14 @@ def speech_commands_folder(
             Utterance(f"{folder.name}/{f.name}", folder.name, speaker_of(f.name), f) for f in files
         ]
     listed = {}
-    for split, list_name in (("validation", "validation_list.txt"), ("test", "testing_list.txt")):
+    for split, list_name in LIST_FILES.items():
         list_file = root / list_name
         if list_file.is_file():
             for line in list_file.read_text(encoding="utf-8").split():
                 listed[line.strip()] = split
     if listed:
-        assigned = {u.name: listed.get(u.name, "train") for u in utterances}
+        fractions = {"validation": validation_fraction, "test": test_fraction}
+        assigned = _complete_listed(utterances, listed, fractions, root)
     else:
         by_speaker = split_groups(
             [u.speaker for u in utterances], validation_fraction, test_fraction
