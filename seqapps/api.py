@@ -95,6 +95,9 @@ _LAZY = {
     "TokenWindow": "seqapps.layers.long_texts",
     "ChunksToRows": "seqapps.layers.long_texts",
     "PoolChunks": "seqapps.layers.long_texts",
+    "extend_vocabulary": "seqapps.data.text",
+    "read_vectors": "seqapps.data.vectors",
+    "embedding_matrix": "seqapps.data.vectors",
 }
 
 

@@ -117,12 +117,45 @@ def fit_vectorizer(texts: list[str], max_tokens: int, sequence_length: int | Non
     return vectorizer
 
 
+def extend_vocabulary(vectorizer, words: list[str], limit: int):
+    """A vectorizer like ``vectorizer`` that also knows up to ``limit`` of ``words`` (in
+    their order) that it lacks and that its standardization keeps as one token."""
+    import re
+
+    import keras
+
+    known = vectorizer.get_vocabulary()[2:]  # after padding and the unknown word
+    have = set(known)
+    extra = []
+    for word in words:
+        if len(extra) >= limit:
+            break
+        if word not in have and word == word.lower() and re.fullmatch(r"\w+", word):
+            extra.append(word)
+            have.add(word)
+    config = vectorizer.get_config()
+    extended = keras.layers.TextVectorization(
+        max_tokens=None,
+        output_mode="int",
+        output_sequence_length=config["output_sequence_length"],
+        standardize=config["standardize"],
+        vocabulary=[str(word) for word in known] + extra,
+        name=vectorizer.name,
+    )
+    return extended, len(extra)
+
+
 @dataclass
 class Windowed:
     """Token ids as a model reads them, and how much of the texts was cut to get there."""
 
     tokens: np.ndarray  # (texts, length) or (texts, chunks, chunk_length)
     lengths: np.ndarray  # each text's whole length in tokens
+
+    def coverage(self) -> float:
+        """The share of kept tokens the vocabulary knows (not the unknown id 1)."""
+        kept = self.tokens[self.tokens != 0]
+        return float((kept != 1).mean()) if kept.size else 1.0
 
     def cut(self, length: int) -> tuple[int, float]:
         """How many texts were longer than ``length``, and the share of tokens left out."""

@@ -50,7 +50,7 @@ def run(folder: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_cut_is_reported_and_chunks_read_long_texts_whole(tmp_path):
-    write_reviews(tmp_path / "long.csv", 400)
+    write_reviews(tmp_path / "long.csv", 300)
     quick = ["--arch", "gru", "--units", "16", "--seed", "1", "-q"]
 
     # The first 20 tokens miss the word that decides: the run says how much it cut.
@@ -58,12 +58,14 @@ def test_a_cut_is_reported_and_chunks_read_long_texts_whole(tmp_path):
                "--set", "sequence_length=20")  # fmt: skip
     assert head.returncode == 0, head.stderr
     warning = next(line for line in head.stderr.splitlines() if "were cut" in line)
-    assert warning.startswith("Warning: --data long.csv: 320 training texts (and 80 validation/")
-    assert "longer than 20 tokens and were cut (head)" in warning and "truncate=chunks" in warning
+    assert warning.startswith(
+        "Warning: --data long.csv: texts longer than 20 tokens were cut (head): 240 in training ("
+    )
+    assert "and 60 in validation/test; try --set truncate=head+tail" in warning
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     run_id = next(x.split()[1] for x in head.stdout.splitlines() if x.startswith("run "))
     params = client.get_run(run_id).data.params
-    assert params["data.train_truncated_texts"] == "320"
+    assert params["data.train_truncated_texts"] == "240"
     assert 0.7 < float(params["data.train_truncated_token_share"]) < 0.9
 
     # Chunks of 20 up to the longest training text: nothing is cut, and the key is found.

@@ -35,7 +35,7 @@ KINDS = {
     "majority": "many-to-one",
 }
 CI_PAIRS = {
-    "sentiment": ["bilstm", "attention", "esn", "rbf", "transformer", "conv1d"],
+    "sentiment": ["bilstm", "attention", "esn", "rbf", "transformer"],
     "pos": ["bilstm"],
     "stock": ["lstm"],
     "music": ["lstm"],

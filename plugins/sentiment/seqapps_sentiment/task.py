@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,17 @@ class SentimentTask(Task):
             TRUNCATE_MODES,
         ),
         "chunk_length": Option(50, "tokens per chunk with truncate=chunks"),
+        "embeddings": Option(
+            "",
+            "pretrained word vectors: a GloVe, word2vec (text) or fastText .vec file; "
+            "'' = learn them from the training texts",
+        ),
+        "embeddings_trainable": Option(False, "fine-tune pretrained vectors (else frozen)"),
+        "embeddings_vocabulary": Option(
+            20000,
+            "words of the vectors file (commonest first) added to the training vocabulary, so "
+            "words training never shows still have their vector",
+        ),
         "embedding_dim": Option(64, "size of the word embedding"),
         "validation_fraction": Option(0.1, "share of a single file used for validation"),
         "test_fraction": Option(0.1, "share of a single file used for testing"),
@@ -148,37 +160,74 @@ class SentimentTask(Task):
         splits = {
             split: ([t for t, _ in rows], [y for _, y in rows]) for split, rows in pairs.items()
         }
+        options = config.options
+        # A broken vectors file is named before TensorFlow is imported.
+        vectors = self._read_vectors(options["embeddings"]) if options["embeddings"] else None
         tf = import_tensorflow()
         classes = sorted(set(splits["train"][1]))
         check_classes(splits["train"][1], description)
         check_labels_seen(classes, {s: splits[s][1] for s in ("validation", "test")}, description)
         train_texts = splits["train"][0]
-        options = config.options
         self.vectorizer = fit_vectorizer(train_texts, options["max_tokens"], None)
+        sizes = {split: len(splits[split][0]) for split in splits}
+        self.pretrained = None
+        if vectors is not None:
+            sizes.update(self._use_vectors(vectors, options, config.seed))
         self.window = self._window(train_texts, options)
         index = {label: i for i, label in enumerate(classes)}
-        datasets, sizes, cut = {}, {}, {}
+        datasets, cut = {}, {}
         for split, (texts, labels) in splits.items():
             windowed = window_texts(self.vectorizer, texts, self.window)
             targets = np.array([index[label] for label in labels], dtype="int32")
             datasets[split] = tf.data.Dataset.from_tensor_slices((windowed.tokens, targets))
-            sizes[split] = len(texts)
             cut[split] = windowed.cut(self.window.length)
+            if split == "test":
+                sizes["test_token_coverage"] = round(windowed.coverage(), 4)
         sizes.update(self._report_cuts(cut, description, options))
-        length = self.window.length
         self.train_texts = train_texts
         self.train_targets = [index[label] for label in splits["train"][1]]
         self.test_texts, self.test_targets = (
             splits["test"][0],
             np.array([index[label] for label in splits["test"][1]]),
         )
+        dimensions = (
+            options["embedding_dim"] if self.pretrained is None else self.pretrained.shape[1]
+        )
         spec = Spec(
             classes=classes,
             vocabulary_size=self.vectorizer.vocabulary_size(),
-            sequence_length=length,
-            extra={"truncate": options["truncate"], "chunk_length": self.window.chunk_length},
+            sequence_length=self.window.length,
+            extra={
+                "truncate": options["truncate"],
+                "chunk_length": self.window.chunk_length,
+                "embedding_dim": int(dimensions),
+            },
         )
         return DataBundle.from_splits(datasets, spec, description, fingerprint, sizes)
+
+    @staticmethod
+    def _read_vectors(path: str):
+        from seqapps.api import read_vectors
+
+        return read_vectors(Path(path).expanduser())
+
+    def _use_vectors(self, vectors, options: dict[str, Any], seed: int) -> dict[str, float]:
+        """Add the vectors' commonest words to the vocabulary and keep the embedding matrix
+        for build_model; the counts to log."""
+        from seqapps.api import embedding_matrix, extend_vocabulary
+
+        trained_words = self.vectorizer.vocabulary_size() - 2
+        self.vectorizer, added = extend_vocabulary(
+            self.vectorizer, vectors.words, options["embeddings_vocabulary"]
+        )
+        vocabulary = [str(word) for word in self.vectorizer.get_vocabulary()]
+        self.pretrained, found = embedding_matrix(vocabulary, vectors, seed)
+        in_training = found - added  # every added word has its vector
+        return {
+            "vectors_coverage": round(in_training / max(trained_words, 1), 4),
+            "vectors_added_words": added,
+            "vectors_dimensions": vectors.dimensions,
+        }
 
     def _window(self, train_texts: list[str], options: dict[str, Any]):
         """The TokenWindow of this run: its length from the option or the training texts."""
@@ -211,9 +260,9 @@ class SentimentTask(Task):
                 "chunks": "raise sequence_length to keep more",
             }.get(mode, "try --set truncate=chunks to read them whole")
             warnings.warn(
-                f"--data {description}: {count} training texts (and {others} validation/test "
-                f"texts) are longer than {self.window.length} tokens and were cut ({mode}), "
-                f"dropping {share:.0%} of the training tokens; {advice}",
+                f"--data {description}: texts longer than {self.window.length} tokens were "
+                f"cut ({mode}): {count} in training ({share:.0%} of the training tokens "
+                f"dropped) and {others} in validation/test; {advice}",
                 DataWarning,
                 stacklevel=2,
             )
@@ -227,7 +276,8 @@ class SentimentTask(Task):
 
         from seqapps.api import classification_head, token_embedding
 
-        embed = token_embedding(spec.vocabulary_size, config.options["embedding_dim"])
+        dimensions = spec.extra.get("embedding_dim", config.options["embedding_dim"])
+        embed = token_embedding(spec.vocabulary_size, dimensions)
         settings, kind = encoder_settings(config), self.arch_kind(config)
         chunk = spec.extra.get("chunk_length", 0) if spec.extra.get("truncate") == "chunks" else 0
         if not chunk:
@@ -243,7 +293,13 @@ class SentimentTask(Task):
             encoded = arch.build_encoder(embed(rows), settings, kind)
             x = PoolChunks(chunks, name="pool_chunks")(encoded, tokens)
         outputs = classification_head(x, len(spec.classes))
-        return keras.Model(tokens, outputs, name=f"sentiment_{arch.name}")
+        model = keras.Model(tokens, outputs, name=f"sentiment_{arch.name}")
+        if getattr(self, "pretrained", None) is not None:
+            # Set, not passed as an initializer: the weights file holds the matrix, and the
+            # model's config stays small.
+            embed.set_weights([self.pretrained])
+            embed.trainable = config.options["embeddings_trainable"]
+        return model
 
     def loss_and_metrics(self, spec):
         """Cross-entropy on integer labels; accuracy."""
