@@ -5,7 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from mlflow import MlflowClient
+
+from seqapps.cli import cli
+from seqapps.exceptions import DataWarning
 
 SEQAPPS = str(Path(sys.executable).with_name("seqapps"))
 FILLER = [
@@ -53,17 +58,21 @@ def test_a_cut_is_reported_and_chunks_read_long_texts_whole(tmp_path):
     write_reviews(tmp_path / "long.csv", 300)
     quick = ["--arch", "gru", "--units", "16", "--seed", "1", "-q"]
 
-    # The first 20 tokens miss the word that decides: the run says how much it cut.
-    head = run(tmp_path, "run", "sentiment", "--data", "long.csv", *quick, "--epochs", "1",
-               "--set", "sequence_length=20")  # fmt: skip
-    assert head.returncode == 0, head.stderr
-    warning = next(line for line in head.stderr.splitlines() if "were cut" in line)
+    # The first 20 tokens miss the word that decides: the run says how much it cut (in this
+    # process: the fresh-process runs are below).
+    args = ["run", "sentiment", "--data", str(tmp_path / "long.csv"), *quick, "--epochs", "1"]
+    args += ["--set", "sequence_length=20", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}"]
+    with pytest.warns(DataWarning) as caught:
+        head = CliRunner().invoke(cli, args)
+    assert head.exit_code == 0, head.output
+    (warning,) = [str(w.message) for w in caught if "were cut" in str(w.message)]
     assert warning.startswith(
-        "Warning: --data long.csv: texts longer than 20 tokens were cut (head): 240 in training ("
+        f"--data {tmp_path / 'long.csv'}: texts longer than 20 tokens were cut (head): 240 in "
+        "training ("
     )
     assert "and 60 in validation/test; try --set truncate=head+tail" in warning
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    run_id = next(x.split()[1] for x in head.stdout.splitlines() if x.startswith("run "))
+    run_id = next(x.split()[1] for x in head.output.splitlines() if x.startswith("run "))
     params = client.get_run(run_id).data.params
     assert params["data.train_truncated_texts"] == "240"
     assert 0.7 < float(params["data.train_truncated_token_share"]) < 0.9

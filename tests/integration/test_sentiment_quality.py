@@ -17,6 +17,8 @@ def test_bilstm_beats_bag_of_words_on_the_sample(runner, seqapps_cli, tracking_u
                 arch,
                 "--epochs",
                 "6",
+                "--max-samples",  # 2,000 of the 3,200 training reviews: measured 0.988 and
+                "2000",  # 0.703 (0.995 and 0.695 with all of them)
                 "-q",
                 "--tracking-uri",
                 tracking_uri,
