@@ -102,6 +102,14 @@ def test_kill_resume_elsewhere_interrupt_resume_matches_an_uninterrupted_run(
     _, err = first.communicate(timeout=120)
     assert first.returncode == 143, err.decode()[-2000:]
     interrupted_after = saved_epoch(state_root)
+    # SIGTERM marks the run as Ctrl-C does: KILLED, the reason, how to resume, its epochs.
+    stopped = client.get_run(run_id)
+    assert stopped.info.status == "KILLED"
+    assert stopped.data.tags["seqapps.failure"] == "stopped by SIGTERM"
+    assert f"Resume with: seqapps run sentiment --resume {run_id}" in err.decode()
+    assert "Traceback" not in err.decode()
+    logged = {m.step for m in client.get_metric_history(run_id, "val_loss")}
+    assert set(range(1, interrupted_after + 1)) <= logged
 
     last = subprocess.run(resume, cwd=folders["c"], env=env, capture_output=True, text=True)
     assert last.returncode == 0, last.stderr
