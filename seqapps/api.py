@@ -40,6 +40,7 @@ from seqapps.data.splits import (
     check_not_empty,
     split_groups,
     split_indices,
+    warn_unseen_labels,
 )
 from seqapps.data.tagging import (
     FORMATS,
@@ -164,6 +165,7 @@ __all__ = [
     "softmax_regression",
     "TRUNCATE_MODES",
     "window_texts",
+    "warn_unseen_labels",
     "token_lengths",
     "verdict_line",
     "parallel_streams",

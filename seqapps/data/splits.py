@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
 from collections.abc import Iterable, Sized
 from typing import TypeVar
 
 import numpy as np
 
-from seqapps.exceptions import DataError
+from seqapps.exceptions import DataError, DataWarning
 
 T = TypeVar("T")
 
@@ -95,6 +97,47 @@ def check_labels_seen(
                 f"--data {source}: {noun} {unseen} occur in the {split} split but never in "
                 f"training; use more training data or merge those {noun}"
             )
+
+
+def warn_unseen_labels(
+    train: Iterable[str],
+    others: dict[str, Iterable[str]],
+    origins: dict[str, str],
+    noun: str = "texts",
+) -> dict[str, Counter]:
+    """Labels of the validation and test splits that training never shows, counted per
+    split, with one DataWarning per split that names where the split came from
+    (``origins[split]``, e.g. ``"--data reviews.csv"``) and what happens to those examples.
+
+    Out-of-domain test files are a fact of life: their examples are scored as errors (the
+    model has no output for the label), and validation ones are left out, because the
+    validation loss that picks the best epoch has no target for them.
+    """
+    known = set(train)
+    found = {}
+    for split, labels in others.items():
+        counts = Counter(label for label in labels if label not in known)
+        if not counts:
+            continue
+        found[split] = counts
+        shown = ", ".join(f"{label!r} ({count})" for label, count in counts.most_common(8))
+        more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+        total = sum(counts.values())
+        if total == 1:
+            which = f"that {noun.removesuffix('s')} " + (
+                "counts as an error" if split == "test" else f"is left out of the {split} split"
+            )
+        else:
+            which = f"those {total} {noun} " + (
+                "count as errors" if split == "test" else f"are left out of the {split} split"
+            )
+        warnings.warn(
+            f"{origins[split]}: labels {shown}{more} occur in the {split} split but never in "
+            f"training; {which}",
+            DataWarning,
+            stacklevel=2,
+        )
+    return found
 
 
 def cap_splits(splits: dict[str, T], max_samples: int | None, seed: int) -> dict[str, T]:

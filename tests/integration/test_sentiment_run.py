@@ -220,3 +220,61 @@ def test_every_run_reports_its_baselines(trained):
         assert 0 <= metrics[f"test_baseline_{name}_accuracy"] <= 1, name
     assert metrics["test_baseline_majority_accuracy"] <= 0.5 + 0.05  # the sample is balanced
     assert "baselines (test accuracy): majority " in output
+
+
+def test_a_test_file_with_labels_training_lacks_is_scored_not_refused(
+    runner, seqapps_cli, tracking_uri, workdir
+):
+    from seqapps.exceptions import DataWarning
+
+    train_rows = [
+        f"{w} film number {i}\t{'pos' if w == 'great' else 'neg'}"
+        for i in range(40)
+        for w in ("great", "awful")
+    ][:80]
+    (workdir / "train.tsv").write_text("text\tlabel\n" + "\n".join(train_rows) + "\n")
+    # Another domain's test file: two texts carry a label the training file never shows.
+    test_rows = ["great book\tpos", "awful book\tneg", "a book\tmixed", "so-so book\tmixed"]
+    (workdir / "test.tsv").write_text("text\tlabel\n" + "\n".join(test_rows) + "\n")
+    args = ["--data", "train.tsv", "--set", "test_file=test.tsv", "--arch", "gru"]
+    args += ["--epochs", "1", "--units", "8", "-q", "--output-dir", "out"]
+    with pytest.warns(DataWarning) as warned:
+        run_id, output = train(runner, seqapps_cli, tracking_uri, *args)
+    (message,) = [str(w.message) for w in warned if "never in training" in str(w.message)]
+    assert message == (
+        "--set test_file=test.tsv: labels 'mixed' (2) occur in the test split but never in "
+        "training; those 2 texts count as errors"
+    )
+    assert "labels ['mixed'] are unknown to the model: 2 test texts count as errors" in output
+    client = MlflowClient(tracking_uri)
+    metrics = client.get_run(run_id).data.metrics
+    assert metrics["test_unseen_label_texts"] == 2
+    assert metrics["test_accuracy"] <= 0.5  # the two 'mixed' texts can never be right
+    assert client.get_run(run_id).data.params["data.test_size"] == "2"  # in the Keras loss
+    folder = Path(client.download_artifacts(run_id, "", str(workdir / "artifacts")))
+    record = json.loads(next(folder.rglob("unseen_labels.json")).read_text())
+    assert record == {"test": {"labels": {"mixed": 2}, "texts": "scored as errors"}}
+    predictions = next(folder.rglob("test_predictions.csv")).read_text().splitlines()
+    assert len(predictions) == 5 and predictions[3].startswith("a book,mixed,")
+
+
+def test_validation_labels_training_lacks_are_left_out_with_a_warning(workdir):
+    from seqapps.config import resolve
+    from seqapps.exceptions import DataWarning
+    from seqapps_sentiment.task import SentimentTask
+
+    rows = [
+        f"{w} film {i}\t{'pos' if w == 'great' else 'neg'}"
+        for i in range(10)
+        for w in ("great", "awful")
+    ]
+    # One 'odd' text: with this validation share its only example lands in validation.
+    (workdir / "reviews.tsv").write_text("text\tlabel\n" + "\n".join(rows + ["hm\todd"]) + "\n")
+    settings = {"data": "reviews.tsv"}
+    values = {"validation_fraction": 0.6, "test_fraction": 0.2}
+    task = SentimentTask()
+    with pytest.warns(DataWarning, match="that text is left out of the validation split"):
+        bundle = task.load_data(resolve(SentimentTask, settings, set_values=values))
+    assert task.unseen_labels == {"validation": {"odd": 1}}
+    assert bundle.sizes["validation"] == 12  # 6 of each class, the odd one gone
+    assert bundle.spec.classes == ["neg", "pos"]

@@ -29,7 +29,6 @@ from seqapps.api import (
     Task,
     cap_splits,
     check_classes,
-    check_labels_seen,
     check_not_empty,
     confusion_matrix,
     encoder_settings,
@@ -44,6 +43,7 @@ from seqapps.api import (
     read_labelled_text,
     split_indices,
     token_lengths,
+    warn_unseen_labels,
     window_texts,
 )
 from seqapps_sentiment import sample
@@ -93,8 +93,13 @@ class SentimentTask(Task):
             "words training never shows still have their vector",
         ),
         "embedding_dim": Option(64, "size of the word embedding"),
+        "test_file": Option(
+            "",
+            "a labelled CSV/TSV to test on (another domain, say): --data is then split into "
+            "training and validation only; its labels training lacks count as errors",
+        ),
         "validation_fraction": Option(0.1, "share of a single file used for validation"),
-        "test_fraction": Option(0.1, "share of a single file used for testing"),
+        "test_fraction": Option(0.1, "share of a single file used for testing (no test_file)"),
         "sample_size": Option(4000, "number of generated reviews in the embedded sample"),
     }
     defaults = {"epochs": 15, "dropout": 0.2}
@@ -123,7 +128,7 @@ class SentimentTask(Task):
         train, validation, test = split_indices(
             len(texts),
             options["validation_fraction"],
-            options["test_fraction"],
+            0.0 if options["test_file"] else options["test_fraction"],
             seed=config.seed,
             labels=labels,
         )
@@ -151,9 +156,21 @@ class SentimentTask(Task):
         rows = (row for split in splits.values() for row in zip(*split))
         return splits, f"tfds:{name} {info.version}", fingerprint_rows(rows)
 
+    def _read_test_file(self, splits, fingerprint: str, options) -> tuple[dict, str]:
+        """The splits with their test split read from ``--set test_file``, and the
+        fingerprint of both files."""
+        path = existing_file(options["test_file"])
+        texts, labels = read_labelled_text(path, options["text_column"], options["label_column"])
+        if not texts:
+            raise DataError(f"--set test_file={path}: no rows to test on")
+        both = fingerprint_rows([(fingerprint, fingerprint_file(path))])
+        return {**splits, "test": (texts, labels)}, both
+
     def load_data(self, config) -> DataBundle:
         """Read the source, fit the vocabulary on the training split, vectorize every split."""
         splits, description, fingerprint = self._read_source(config)
+        if config.options["test_file"]:
+            splits, fingerprint = self._read_test_file(splits, fingerprint, config.options)
         pairs = {split: list(zip(*columns)) for split, columns in splits.items()}
         pairs = cap_splits(pairs, config.max_samples, config.seed)
         check_not_empty(pairs, description)
@@ -164,9 +181,8 @@ class SentimentTask(Task):
         # A broken vectors file is named before TensorFlow is imported.
         vectors = self._read_vectors(options["embeddings"]) if options["embeddings"] else None
         tf = import_tensorflow()
-        classes = sorted(set(splits["train"][1]))
-        check_classes(splits["train"][1], description)
-        check_labels_seen(classes, {s: splits[s][1] for s in ("validation", "test")}, description)
+        classes = check_classes(splits["train"][1], description)
+        splits = self._set_aside_unseen(splits, classes, description, options["test_file"])
         train_texts = splits["train"][0]
         self.vectorizer = fit_vectorizer(train_texts, options["max_tokens"], None)
         sizes = {split: len(splits[split][0]) for split in splits}
@@ -174,22 +190,27 @@ class SentimentTask(Task):
         if vectors is not None:
             sizes.update(self._use_vectors(vectors, options, config.seed))
         self.window = self._window(train_texts, options)
-        index = {label: i for i, label in enumerate(classes)}
+        # Labels training never shows take the indices after the model's classes: they
+        # count as errors in the report and stay out of the Keras loss.
+        shown = classes + sorted(self.unseen_labels.get("test", {}))
+        index = {label: i for i, label in enumerate(shown)}
         datasets, cut = {}, {}
         for split, (texts, labels) in splits.items():
             windowed = window_texts(self.vectorizer, texts, self.window)
             targets = np.array([index[label] for label in labels], dtype="int32")
-            datasets[split] = tf.data.Dataset.from_tensor_slices((windowed.tokens, targets))
+            known = targets < len(classes)
+            tokens = windowed.tokens[known]
+            datasets[split] = tf.data.Dataset.from_tensor_slices((tokens, targets[known]))
+            sizes[split] = len(tokens)  # the core sizes shuffle buffers with it
             cut[split] = windowed.cut(self.window.length)
             if split == "test":
                 sizes["test_token_coverage"] = round(windowed.coverage(), 4)
+                self.test_tokens, self.test_targets = windowed.tokens, targets
         sizes.update(self._report_cuts(cut, description, options))
+        self.shown_labels = shown
         self.train_texts = train_texts
         self.train_targets = [index[label] for label in splits["train"][1]]
-        self.test_texts, self.test_targets = (
-            splits["test"][0],
-            np.array([index[label] for label in splits["test"][1]]),
-        )
+        self.test_texts = splits["test"][0]
         dimensions = (
             options["embedding_dim"] if self.pretrained is None else self.pretrained.shape[1]
         )
@@ -204,6 +225,21 @@ class SentimentTask(Task):
             },
         )
         return DataBundle.from_splits(datasets, spec, description, fingerprint, sizes)
+
+    def _set_aside_unseen(self, splits, classes: list[str], description: str, test_file: str):
+        """Warn about validation/test labels training lacks; drop the validation ones."""
+        origins = {"validation": f"--data {description}", "test": f"--data {description}"}
+        if test_file:
+            origins["test"] = f"--set test_file={test_file}"
+        self.unseen_labels = warn_unseen_labels(
+            classes, {s: splits[s][1] for s in ("validation", "test")}, origins
+        )
+        if "validation" in self.unseen_labels:
+            texts, labels = splits["validation"]
+            kept = [(t, y) for t, y in zip(texts, labels) if y in set(classes)]
+            splits = {**splits, "validation": ([t for t, _ in kept], [y for _, y in kept])}
+            check_not_empty({"validation": kept}, description)
+        return splits
 
     @staticmethod
     def _read_vectors(path: str):
@@ -311,9 +347,10 @@ class SentimentTask(Task):
         """Macro-F1, a confusion matrix and predictions on the first test texts."""
         from seqapps.api import plots
 
-        probabilities = model.predict(data.test.batch(256), verbose=0)
+        # Every test text, those with a label the model lacks too (data.test leaves them out).
+        probabilities = model.predict(self.test_tokens, batch_size=256, verbose=0)
         predicted = probabilities.argmax(axis=1)
-        classes = data.spec.classes
+        classes = self.shown_labels
         matrix = confusion_matrix(self.test_targets, predicted, len(classes))
         samples = [
             {
@@ -331,6 +368,7 @@ class SentimentTask(Task):
         if attention is not None:
             figures["attention_weights"] = attention
         metrics, summary = self._intervals(predicted, len(classes))
+        metrics["accuracy"] = float((predicted == self.test_targets).mean())
         metrics["macro_f1"] = macro_f1(matrix)
         baselines, line = self._baselines(predicted, len(classes))
         metrics.update(baselines)
@@ -340,15 +378,28 @@ class SentimentTask(Task):
         writer.writerow(["text", "true", "predicted"])
         for text, true, guess in zip(self.test_texts, self.test_targets, predicted):
             writer.writerow([text, classes[int(true)], classes[int(guess)]])
-        return Report(
-            metrics=metrics,
-            figures=figures,
-            texts={
-                "samples.json": json.dumps(samples, indent=2),
-                "test_predictions.csv": table.getvalue(),
-            },
-            summary=summary,
-        )
+        texts = {
+            "samples.json": json.dumps(samples, indent=2),
+            "test_predictions.csv": table.getvalue(),
+        }
+        if self.unseen_labels:
+            texts["unseen_labels.json"] = json.dumps(self._unseen_record(), indent=2)
+            unseen = self.unseen_labels.get("test", {})
+            metrics["unseen_label_texts"] = sum(unseen.values())
+            if unseen:
+                summary.append(
+                    f"labels {sorted(unseen)} are unknown to the model: "
+                    f"{sum(unseen.values())} test texts count as errors"
+                )
+        return Report(metrics=metrics, figures=figures, texts=texts, summary=summary)
+
+    def _unseen_record(self) -> dict[str, Any]:
+        """What happened to the labels training never showed, per split (a logged file)."""
+        fate = {"validation": "left out of validation", "test": "scored as errors"}
+        return {
+            split: {"labels": dict(counts), "texts": fate[split]}
+            for split, counts in self.unseen_labels.items()
+        }
 
     def _baselines(self, predicted, classes: int) -> tuple[dict[str, float], str]:
         """The majority class and a bag-of-words naive Bayes, fitted on the training texts
