@@ -171,6 +171,20 @@ def cli():
     "after the data is split, for every task.",
 )
 @click.option(
+    "--folds",
+    type=int,
+    metavar="K",
+    help="K-fold cross-validation: K runs, each tested on one fold, under a parent run that "
+    "logs the mean ± std of every test metric (how each task folds: `seqapps tasks -v`).",
+)
+@click.option(
+    "--repeats",
+    type=int,
+    metavar="N",
+    help="Train N times with seeds --seed, --seed+1, ... under a parent run that logs the "
+    "mean ± std of every test metric (with --folds: N rounds of K folds).",
+)
+@click.option(
     "--experiment",
     help="MLflow experiment name. [default: $MLFLOW_EXPERIMENT_NAME, else the task name]",
 )
@@ -254,13 +268,22 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, force, **flags):
       seqapps run sentiment --config run.yaml --epochs 3
       seqapps run pos --strategy mirrored --devices gpu:0,gpu:1 --batch-size 16
       seqapps run sentiment --resume last        # continue the newest interrupted run
+      seqapps run sentiment --data reviews.csv --folds 5   # mean ± std over 5 folds
 
     * seqapps' default: a task may set its own (sentiment trains 15 epochs, music 30);
     `seqapps tasks -v` shows each task's.
     """
     task_cls = registry.load_task(task)
+    repeats = flags.pop("repeats")
     if force and not resume_run_id:
         raise click.UsageError("--force goes with --resume")
+    if resume_run_id and (repeats or flags["folds"]):
+        raise click.UsageError(
+            "--resume continues one run; to continue --folds/--repeats, run the same command "
+            "again (finished runs are skipped)"
+        )
+    if repeats is not None and repeats < 1:
+        raise click.BadParameter(f"expected 1 or more, got {repeats}", param_hint="--repeats")
     resume = None
     if resume_run_id:
         from seqapps import resuming
@@ -297,6 +320,14 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, force, **flags):
         )
     if quiet:
         resolved.verbose = 0
+    if (resolved.folds and not resolved.fold) or (repeats or 1) > 1:
+        from seqapps import estimates
+
+        lines, finished = estimates.run(
+            task_cls, resolved, resolved.folds, repeats or 1, click.echo
+        )
+        click.echo("\n".join(lines))
+        sys.exit(0 if finished else 1)
     from seqapps import training
 
     result = training.run(task_cls, resolved, echo=click.echo, resume=resume)
@@ -440,6 +471,8 @@ def tasks(verbose, debug, form):
             headline = task.headline_metrics[0] if task.headline_metrics else "test_loss"
             goal = "higher" if goals.goal(headline, task.metric_goals) == "max" else "lower"
             click.echo(f"{pad}ranked by {headline} ({goal} is better), monitor {task.monitor}")
+            folds = getattr(task, "cross_validation", None)
+            click.echo(f"{pad}--folds: " + (folds or f"no ({task.no_folds_because})"))
             if task.defaults:
                 shown = ", ".join(f"{k}={v}" for k, v in task.defaults.items())
                 click.echo(f"{pad}run defaults: {shown}")

@@ -30,6 +30,10 @@ IGNORED_PARAMS = {
 }
 
 
+#: Params that make replicates of one setting (averaged together, never a separate entry).
+REPLICATES = ("seed", "fold")
+
+
 def lower_is_better(metric: str, declared: dict[str, str] | None = None) -> bool:
     """Whether a smaller value of ``metric`` is better: the task's goal, else its name."""
     return goals.goal(metric, declared) == "min"
@@ -37,7 +41,7 @@ def lower_is_better(metric: str, declared: dict[str, str] | None = None) -> bool
 
 @dataclass
 class Entry:
-    """One group of runs that share every differing param except the seed."""
+    """One group of runs that share every differing param except the seed and the fold."""
 
     settings: dict[str, str]
     values: list[float]
@@ -97,7 +101,7 @@ def build(
     where: dict[str, str] | None = None,
     declared: dict[str, str] | None = None,
 ) -> Board:
-    """Group runs by the params that differ (the seed aside) and rank by ``metric``.
+    """Group runs by the params that differ (seed and fold aside) and rank by ``metric``.
 
     ``task`` keeps only that task's runs (an experiment or a pipeline may hold several);
     ``where`` only the runs whose task options have these values ({"mode": "ctc"}). Without
@@ -118,7 +122,8 @@ def build(
     varying = sorted(
         k
         for k in keys
-        if k != "seed" and len({run.data.params[k] for run in runs if k in run.data.params}) > 1
+        if k not in REPLICATES
+        and len({run.data.params[k] for run in runs if k in run.data.params}) > 1
     )
     groups: dict[tuple, Entry] = {}
     for run in runs:

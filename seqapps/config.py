@@ -42,6 +42,10 @@ class RunConfig:
     monitor: str | None = None
     seed: int = 42
     max_samples: int | None = None
+    #: Cross-validation: ``folds`` K > 1 splits the data into K folds and this run tests
+    #: on fold ``fold`` (1..K); `seqapps run --folds K` runs every fold under a parent run.
+    folds: int = 0
+    fold: int = 0
     experiment: str | None = None
     tracking_uri: str | None = None
     run_name: str | None = None
@@ -158,6 +162,8 @@ _TYPES = {
     "patience": int,
     "seed": int,
     "max_samples": int,
+    "folds": int,
+    "fold": int,
     "verbose": int,
     "dropout": float,
     "recurrent_dropout": float,
@@ -203,6 +209,8 @@ def _check_ranges(config: RunConfig) -> None:
         ("patience", config.patience >= 0, "0 (off) or more"),
         ("monitor", config.monitor.startswith(("val_", "train_")), "a val_ or train_ metric"),
         ("max_samples", config.max_samples is None or config.max_samples >= 1, "at least 1"),
+        ("folds", config.folds == 0 or config.folds >= 2, "0 (no folds) or at least 2"),
+        ("fold", 0 <= config.fold <= config.folds, f"between 1 and --folds ({config.folds})"),
         ("verbose", config.verbose in (0, 1, 2), "0, 1 or 2"),
         ("steps_per_execution", config.steps_per_execution >= 1, "at least 1"),
         ("checkpoint_interval", config.checkpoint_interval >= 0, "0 (every epoch) or more"),
@@ -252,6 +260,12 @@ def resolve(
         task=task_cls.name, **merged, options=resolve_options(task_cls, options, arch)
     )
     _check_ranges(config)
+    if config.folds and getattr(task_cls, "cross_validation", None) is None:
+        because = getattr(task_cls, "no_folds_because", "it does not split into folds")
+        raise ConfigError(
+            f"--folds {config.folds}: the {task_cls.name} task cannot be cross-validated: "
+            f"{because}; --repeats N averages over seeds instead"
+        )
     return config
 
 

@@ -39,6 +39,7 @@ def task_record(row) -> dict[str, Any]:
         "headline_metric": headline,
         "goal": goals.goal(headline, task.metric_goals),
         "monitor": task.monitor,
+        "cross_validation": getattr(task, "cross_validation", None),
     }
 
 

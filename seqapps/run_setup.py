@@ -50,6 +50,11 @@ def resolve(task_cls, config, echo, resuming_run: bool) -> RunContext:
     from seqapps.distribute import multi_worker, request_devices
 
     check_local_source(config.data)
+    if config.folds and not config.fold:
+        raise ConfigError(
+            f"folds={config.folds} without fold: set fold=1..{config.folds} for one fold, or "
+            f"run `seqapps run {config.task} --folds {config.folds}` for all of them"
+        )
     task = task_cls()
     chunk = task.truncated_bptt(config)
     arch = check_arch(task_cls, config, stateful=chunk is not None)

@@ -48,7 +48,7 @@ TOP_KEYS = (
 #: Keys of a pipeline's ``study:`` mapping (`seqapps tune`'s options of the same names).
 STUDY_KEYS = ("trials", "timeout", "sampler", "pruner", "jobs", "storage", "name")
 # Settings that identify where a run is logged, not what it trains.
-_NOT_PART_OF_IDENTITY = {
+NOT_PART_OF_IDENTITY = {
     "run_name",
     "experiment",
     "tracking_uri",
@@ -210,7 +210,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Pipeline:
             except SeqappsError as error:
                 raise _fail(path, f"{label}: {error}") from None
             resolved.run_name = resolved.run_name or short_name(task, point, len(tasks) > 1)
-            key = config_module.identity(resolved, _NOT_PART_OF_IDENTITY)
+            key = config_module.identity(resolved, NOT_PART_OF_IDENTITY)
             children.append(Child(task, resolved, label, key, point))
     _distinct_names(children)
     return Pipeline(name, path, experiment, children, text)

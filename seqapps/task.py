@@ -154,6 +154,12 @@ class Task(abc.ABC):
     #: --length, --temperature and --seed), as ``Option``s. A task that declares any
     #: receives them, parsed, as keyword arguments of ``predict``.
     predict_options: ClassVar[dict[str, Option]] = {}
+    #: How ``--folds K`` holds out each fold ("stratified by label", "grouped by speaker");
+    #: None: the task cannot be cross-validated and ``--folds`` is refused in one line
+    #: saying ``no_folds_because``. A task that sets it reads ``config.folds`` and
+    #: ``config.fold`` (1..folds) when it splits, e.g. with ``split_indices(folds=, fold=)``.
+    cross_validation: ClassVar[str | None] = None
+    no_folds_because: ClassVar[str] = "it does not split its data into folds"
 
     @classmethod
     def arch_kind(cls, config: RunConfig | None = None) -> str:

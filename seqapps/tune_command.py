@@ -14,7 +14,8 @@ from seqapps.exceptions import RunInterrupted
 from seqapps.tuning import PRUNERS, SAMPLERS
 
 #: `seqapps run` options a study does not take (it resumes by running the same command).
-NOT_FOR_TUNE = ("resume_run_id", "force", "quiet")
+# A trial is one run: folds and repeats of each would need a study of estimates.
+NOT_FOR_TUNE = ("resume_run_id", "force", "quiet", "folds", "repeats")
 
 
 @click.command()

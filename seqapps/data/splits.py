@@ -20,13 +20,22 @@ def split_indices(
     test_fraction: float,
     seed: int,
     labels: list[str] | None = None,
+    folds: int = 0,
+    fold: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle ``count`` indices with ``seed`` and cut them into train, validation, test.
 
     With ``labels`` the split is stratified so every class appears in every split it can.
+    With ``folds`` K the test split is fold ``fold`` (1..K) of K disjoint folds that cover
+    every index, the same folds for every ``fold`` of one seed (``test_fraction`` unused);
+    validation is then ``validation_fraction`` of the whole, taken from the other folds.
     """
     if not 0 <= validation_fraction < 1 or not 0 <= test_fraction < 1:
         raise DataError("validation and test fractions must be in [0, 1)")
+    if folds and not 1 <= fold <= folds:
+        raise DataError(f"fold {fold} of {folds}: expected 1 to {folds}")
+    if folds:
+        test_fraction = 1 / folds
     if validation_fraction + test_fraction >= 1:
         raise DataError("validation_fraction + test_fraction must leave examples for training")
     rng = np.random.default_rng(seed)
@@ -35,13 +44,21 @@ def split_indices(
         label_array = np.asarray(labels)
         groups = [np.flatnonzero(label_array == value) for value in sorted(set(labels))]
     train, validation, test = [], [], []
+    dealt = 0  # folds are dealt round-robin across classes, so their sizes differ by <= 1
     for group in groups:
         group = rng.permutation(group)
-        n_test = round(len(group) * test_fraction)
         n_validation = round(len(group) * validation_fraction)
-        test.append(group[:n_test])
-        validation.append(group[n_test : n_test + n_validation])
-        train.append(group[n_test + n_validation :])
+        if folds:
+            held = (np.arange(len(group)) + dealt) % folds == fold - 1
+            dealt += len(group)
+            test.append(group[held])
+            rest = group[~held]
+        else:
+            n_test = round(len(group) * test_fraction)
+            test.append(group[:n_test])
+            rest = group[n_test:]
+        validation.append(rest[:n_validation])
+        train.append(rest[n_validation:])
     parts = [
         rng.permutation(np.concatenate(p)) if p else np.array([], int)
         for p in (train, validation, test)

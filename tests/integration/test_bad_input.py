@@ -111,3 +111,16 @@ def test_tracking_store_in_missing_folder(runner, seqapps_cli, workdir):
     result = runner.invoke(seqapps_cli, ["run", "sentiment", "--tracking-uri", uri])
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
+
+
+def test_folds_where_a_task_or_its_data_cannot_fold(bad, workdir):
+    assert "--folds 5: the stock task cannot be cross-validated: " in bad("stock", "--folds", "5")
+    (workdir / "r.csv").write_text("text,label\n" + "".join(f"t{i},{i % 2}\n" for i in range(40)))
+    line = bad("sentiment", "--data", "r.csv", "--folds", "3", "--set", "test_file=r.csv")
+    assert line.endswith(
+        "--folds 3: --set test_file fixes the test split; cross-validate one "
+        "labelled file (or the sample) instead"
+    )
+    line = bad("sentiment", "--data", "r.csv", "--folds", "3", "--set", "text_column=body")
+    assert "r.csv: no column 'body'" in line  # checked before the parent run is opened
+    assert "--repeats: expected 1 or more, got 0" in bad("sentiment", "--repeats", "0")

@@ -269,7 +269,7 @@ def test_validation_labels_training_lacks_are_left_out_with_a_warning(workdir):
         for w in ("great", "awful")
     ]
     # One 'odd' text: with this validation share its only example lands in validation.
-    (workdir / "reviews.tsv").write_text("text\tlabel\n" + "\n".join(rows + ["hm\todd"]) + "\n")
+    (workdir / "reviews.tsv").write_text("text\tlabel\n" + "\n".join([*rows, "hm\todd"]) + "\n")
     settings = {"data": "reviews.tsv"}
     values = {"validation_fraction": 0.6, "test_fraction": 0.2}
     task = SentimentTask()

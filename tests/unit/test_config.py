@@ -72,3 +72,20 @@ def test_yaml_round_trip_gives_the_same_config(tmp_path):
     path.write_text(resolved.to_yaml())
     again = config.resolve(SentimentTask, {}, config.read_config_file(path))
     assert again == resolved
+
+
+def test_folds_are_checked_and_refused_where_a_task_cannot_fold():
+    from seqapps_stock.task import StockTask
+
+    assert config.resolve(SentimentTask, {"folds": 5}).folds == 5
+    with pytest.raises(ConfigError, match=r"--folds must be 0 \(no folds\) or at least 2, got 1"):
+        config.resolve(SentimentTask, {"folds": 1})
+    with pytest.raises(ConfigError, match=r"--fold must be between 1 and --folds \(5\), got 6"):
+        config.resolve(SentimentTask, {"folds": 5, "fold": 6})
+    with pytest.raises(ConfigError) as refused:
+        config.resolve(StockTask, {"folds": 5})
+    assert str(refused.value) == (
+        "--folds 5: the stock task cannot be cross-validated: a forecast is tested on days "
+        "after the ones it was trained on, so shuffled folds would leak the future; "
+        "--repeats N averages over seeds instead"
+    )

@@ -37,6 +37,27 @@ def test_split_is_stratified_deterministic_and_complete():
     assert sum(labels[i] == "b" for i in test) == 6 and sum(labels[i] == "a" for i in test) == 10
 
 
+def test_folds_cover_every_index_once_stratified_and_share_one_partition_per_seed():
+    labels = ["a"] * 53 + ["b"] * 22
+    tests, sizes = [], []
+    for fold in range(1, 6):
+        train, validation, test = split_indices(
+            75, 0.1, 0.5, seed=7, labels=labels, folds=5, fold=fold
+        )
+        assert not set(train) & set(test) and not set(validation) & set(test)
+        assert sorted([*train, *validation, *test]) == list(range(75))
+        assert len(validation) == 5 + 2  # 10% of each class, from the other folds
+        assert sum(labels[i] == "b" for i in test) in (4, 5)  # stratified: 22 / 5
+        tests.append(set(test))
+        sizes.append(len(test))
+    assert set().union(*tests) == set(range(75))  # every example is tested exactly once
+    assert sum(sizes) == 75 and max(sizes) - min(sizes) <= 1
+    other_seed = split_indices(75, 0.1, 0.5, seed=8, labels=labels, folds=5, fold=1)[2]
+    assert set(other_seed) != tests[0]  # --repeats with --folds: another partition
+    with pytest.raises(DataError, match="fold 6 of 5: expected 1 to 5"):
+        split_indices(75, 0.1, 0.0, seed=7, folds=5, fold=6)
+
+
 def test_sample_is_deterministic_balanced_and_order_dependent():
     texts, labels = sample.generate(400)
     assert (texts, labels) == sample.generate(400)

@@ -104,6 +104,7 @@ class SentimentTask(Task):
     }
     defaults = {"epochs": 15, "dropout": 0.2}
     headline_metrics = ("test_accuracy", "test_macro_f1")
+    cross_validation = "stratified by label"
 
     # -- data ---------------------------------------------------------------------------
 
@@ -111,6 +112,12 @@ class SentimentTask(Task):
         """Texts and labels per split, a description of the source, and its fingerprint."""
         source = parse_source(config.data)
         options = config.options
+        if config.folds and (source.kind == "tfds" or options["test_file"]):
+            fixed = "--set test_file" if options["test_file"] else f"--data {config.data}"
+            raise ConfigError(
+                f"--folds {config.folds}: {fixed} fixes the test split; cross-validate one "
+                "labelled file (or the sample) instead"
+            )
         if source.kind == "tfds":
             return self._read_tfds(source.value, config)
         if source.kind == "sample":
@@ -131,6 +138,8 @@ class SentimentTask(Task):
             0.0 if options["test_file"] else options["test_fraction"],
             seed=config.seed,
             labels=labels,
+            folds=config.folds,
+            fold=config.fold,
         )
         splits = {
             name: ([texts[i] for i in index], [labels[i] for i in index])

@@ -159,6 +159,10 @@ class StockTask(Task):
     }
     defaults = {"epochs": 20, "units": 32, "patience": 5}
     headline_metrics = ("test_rmse", "test_mae", "test_mape", "test_mase", "test_rmse_ratio")
+    no_folds_because = (
+        "a forecast is tested on days after the ones it was trained on, so shuffled folds "
+        "would leak the future"
+    )
 
     # -- data ---------------------------------------------------------------------------
 
