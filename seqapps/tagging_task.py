@@ -28,10 +28,10 @@ from seqapps.data.sources import (
     load_tfds,
     parse_source,
 )
-from seqapps.data.splits import cap_splits, check_not_empty
+from seqapps.data.splits import cap_splits, check_not_empty, fold_splits
 from seqapps.data.tag_sets import map_tags, read_tag_map, warn_unseen_tags
 from seqapps.data.tagging import FORMATS, Sentence, Vocabulary, detect_format, read_tagged
-from seqapps.exceptions import DataError
+from seqapps.exceptions import ConfigError, DataError
 from seqapps.options import Option
 from seqapps.task import SPLITS, DataBundle, Report, Spec, Task
 from seqapps.tensorflow_import import import_tensorflow
@@ -72,6 +72,7 @@ class TaggingTask(Task):
     tfds_tags: ClassVar[str] = "pos"
     #: The column of a CoNLL-2003 file learned when --set tag_column is not given.
     conll2003_column: ClassVar[str] = "ner"
+    cross_validation: ClassVar[str | None] = "by sentence, from one file (no dev_file/test_file)"
     #: A sentence for the logged model's input example.
     example_sentence: ClassVar[str] = "the old man saw a dog in the park"
 
@@ -94,6 +95,13 @@ class TaggingTask(Task):
     def read_splits(self, config) -> tuple[dict[str, list[Sentence]], str, str]:
         """Sentences of each split, a description of the source and its fingerprint."""
         source = parse_source(config.data)
+        if config.folds and (
+            source.kind != "path" or any(config.options[key] for key in ("dev_file", "test_file"))
+        ):
+            raise ConfigError(
+                f"--folds {config.folds}: folds are cut from one file of sentences (--data "
+                "FILE without dev_file/test_file)"
+            )
         if source.kind == "sample":
             total = config.options["sample_sentences"]
             counts = {"train": total - 2 * (total // 10)}
@@ -126,6 +134,13 @@ class TaggingTask(Task):
                 splits[split] = self._read_file(extra, options)
                 fingerprint = fingerprint_rows([(fingerprint, fingerprint_file(extra))])
         pending = [s for s in ("validation", "test") if splits[s] is None]
+        if config.folds:
+            none = {"validation": [], "test": []}
+            fraction = options["validation_fraction"]
+            folded = fold_splits(
+                {"train": sentences, **none}, config.folds, config.fold, config.seed, fraction
+            )
+            return folded, str(path), fingerprint
         if pending:  # cut the missing splits from the training file, by whole sentences
             order = list(range(len(sentences)))
             random.Random(config.seed).shuffle(order)

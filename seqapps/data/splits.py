@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sized
+from collections.abc import Callable, Iterable, Sized
 from typing import TypeVar
 
 import numpy as np
@@ -75,8 +76,6 @@ def split_groups(
     across runs and seeds and never lands in two splits. Validation and test each get at
     least one group.
     """
-    import hashlib
-
     distinct = sorted(set(groups), key=lambda g: hashlib.sha1(g.encode("utf-8")).hexdigest())
     if len(distinct) < 3:
         raise DataError(
@@ -90,6 +89,54 @@ def split_groups(
     assigned.update({g: "validation" for g in distinct[n_test : n_test + n_validation]})
     assigned.update({g: "train" for g in distinct[n_test + n_validation :]})
     return assigned
+
+
+def fold_splits(
+    splits: dict[str, list[T]],
+    folds: int,
+    fold: int,
+    seed: int,
+    validation_fraction: float,
+    group: Callable[[T], str] | None = None,
+) -> dict[str, list[T]]:
+    """Pool the train/validation/test items of ``splits`` and split them again for fold
+    ``fold`` (1..``folds``): the test split is one fold of the items, or of whole groups
+    when ``group(item)`` names them (a speaker, a piece: groups keep their fold across
+    seeds). Validation is ``validation_fraction`` of the whole, from the other folds: whole
+    groups while four or more groups stay for training, else that share of every training
+    group's items (with four speakers, training on two would cost more than it tells)."""
+    pooled = [item for split in ("train", "validation", "test") for item in splits[split]]
+
+    def pick(indices) -> list[T]:
+        return [pooled[i] for i in sorted(indices)]
+
+    if group is None:
+        train, validation, test = split_indices(
+            len(pooled), validation_fraction, 0.0, seed, folds=folds, fold=fold
+        )
+        return {"train": pick(train), "validation": pick(validation), "test": pick(test)}
+    names = [group(item) for item in pooled]
+    distinct = sorted(set(names), key=lambda g: hashlib.sha1(g.encode("utf-8")).hexdigest())
+    if len(distinct) < folds:
+        raise DataError(
+            f"--folds {folds}: the data has {len(distinct)} groups to fold (speakers, pieces); "
+            f"use --folds {len(distinct)} or fewer"
+        )
+    held = {g for i, g in enumerate(distinct) if i % folds == fold - 1}
+    rest = [g for g in distinct if g not in held]
+    n_validation = max(1, round(len(distinct) * validation_fraction))
+    test = [i for i, g in enumerate(names) if g in held]
+    others = [i for i, g in enumerate(names) if g not in held]
+    if len(rest) - n_validation >= 4:
+        checking = set(rest[:n_validation])
+        validation = [i for i in others if names[i] in checking]
+        train = [i for i in others if names[i] not in checking]
+    else:
+        kept, checked, _ = split_indices(
+            len(others), validation_fraction, 0.0, seed, labels=[names[i] for i in others]
+        )
+        train, validation = [others[i] for i in kept], [others[i] for i in checked]
+    return {"train": pick(train), "validation": pick(validation), "test": pick(test)}
 
 
 def check_not_empty(splits: dict[str, Sized], source: str) -> None:

@@ -31,6 +31,7 @@ from seqapps.api import (
     Vocabulary,
     cap_splits,
     fingerprint_rows,
+    fold_splits,
     import_tensorflow,
     split_groups,
     verdict_line,
@@ -84,6 +85,7 @@ class MusicTask(Task):
         "test_accuracy",
         "test_frame_accuracy",
     )
+    cross_validation = "grouped by piece: each fold holds out whole pieces"
     predict_options = {
         "length": Option(64, "events (melody) or steps (roll) to generate after the prime"),
         "temperature": Option(
@@ -160,15 +162,13 @@ class MusicTask(Task):
         N windows (cap_splits then draws N of those). A full read parses every file first,
         so unreadable files never take a split's place.
         """
-        options = config.options
-        fractions = (options["validation_fraction"], options["test_fraction"])
         if not config.max_samples:
             pieces = read_pieces(paths, self.steps_per_quarter, cache)
             _check_piece_count(description, len(pieces))
-            assigned = split_groups([p.name for p in pieces], *fractions)
+            assigned = _assign([p.name for p in pieces], config)
             return {s: [p for p in pieces if assigned[p.name] == s] for s in SPLITS}
         _check_piece_count(description, len({path.stem for path in paths}))
-        assigned = split_groups([path.stem for path in paths], *fractions)
+        assigned = _assign([path.stem for path in paths], config)
         by_split = {}
         for number, split in enumerate(SPLITS):
             files = [path for path in paths if assigned[path.stem] == split]
@@ -489,6 +489,19 @@ class MusicTask(Task):
             return
         lines = [f"{row['prime']} | {row['events']}".strip(" |") for row in rows]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _assign(names: list[str], config) -> dict[str, str]:
+    """The split of each piece: by a hash of its name, or fold ``config.fold`` of
+    ``config.folds`` (whole pieces held out in turn)."""
+    options = config.options
+    if not config.folds:
+        return split_groups(names, options["validation_fraction"], options["test_fraction"])
+    pieces = {"train": sorted(set(names)), "validation": [], "test": []}
+    folded = fold_splits(
+        pieces, config.folds, config.fold, config.seed, options["validation_fraction"], str
+    )
+    return {name: split for split, held in folded.items() for name in held}
 
 
 def _check_piece_count(description: str, count: int, detail: str = "") -> None:

@@ -101,6 +101,7 @@ class SpeechTask(Task):
     }
     defaults = {"epochs": 40, "batch_size": 32, "patience": 8, "learning_rate": 2e-3}
     headline_metrics = ("test_accuracy", "test_cer", "test_wer")
+    cross_validation = "grouped by speaker: each fold holds out whole speakers"
     metric_goals = {"cer": "min", "wer": "min"}
 
     # -- data ---------------------------------------------------------------------------
@@ -161,6 +162,11 @@ class SpeechTask(Task):
             )
             description = "sample"
         elif source.kind == "tfds":
+            if config.folds:
+                raise ConfigError(
+                    f"--folds {config.folds}: tfds:{source.value} comes with fixed splits; fold "
+                    "a Speech Commands folder or a manifest instead"
+                )
             return self._load_tfds(source.value, config)
         else:
             path = Path(source.value).expanduser()
@@ -176,6 +182,8 @@ class SpeechTask(Task):
                     "CSV manifest (path,transcript)"
                 )
             description = str(path)
+        if config.folds:
+            splits = self._fold(splits, config, path if source.kind != "sample" else None)
         splits = cap_splits(splits, config.max_samples, config.seed)
         check_not_empty(splits, description)
         self.speakers = {s: sorted({u.speaker for u in splits[s]}) for s in SPLITS}
@@ -187,6 +195,22 @@ class SpeechTask(Task):
         targets = {s: [u.target for u in splits[s]] for s in SPLITS}
         rows = [(s, u.name, u.target) for s in SPLITS for u in splits[s]]
         return self._bundle(tf, waveforms, targets, description, fingerprint_rows(rows))
+
+    @staticmethod
+    def _fold(splits, config, path: Path | None):
+        """The splits of fold ``config.fold``: whole speakers held out in turn."""
+        from seqapps.api import fold_splits
+
+        lists = [name for name in sources.LIST_FILES.values() if path and (path / name).is_file()]
+        if lists:
+            raise ConfigError(
+                f"--folds {config.folds}: {path / lists[0]} fixes the held-out speakers; "
+                "fold a folder without split lists"
+            )
+        fraction = config.options["validation_fraction"]
+        return fold_splits(
+            splits, config.folds, config.fold, config.seed, fraction, lambda u: u.speaker
+        )
 
     def _load_tfds(self, name: str, config) -> DataBundle:
         if name != "speech_commands":
