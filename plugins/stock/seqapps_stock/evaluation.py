@@ -47,15 +47,21 @@ def rmse_by_step(forecast: np.ndarray, actual: np.ndarray) -> np.ndarray:
 
 
 def compare(
-    model: np.ndarray, actual: np.ndarray, prices: np.ndarray, origins: np.ndarray
+    model: np.ndarray,
+    actual: np.ndarray,
+    prices: np.ndarray,
+    origins: np.ndarray,
+    others: dict[str, np.ndarray] | None = None,
 ) -> dict[str, float]:
-    """Model and baseline scores on the same windows, with MASE and RMSE ratio to persistence."""
+    """Model and baseline scores on the same windows, with MASE and RMSE ratio to
+    persistence; ``others`` are more baselines by name (arima, ets), scored the same way."""
     horizon = actual.shape[1]
     origin_prices = prices[origins]
     naive = persistence(prices, origins, horizon)
     results = {}
     drifted = drift(prices, origins, horizon)
-    named = (("", model), ("baseline_persistence_", naive), ("baseline_drift_", drifted))
+    named = [("", model), ("baseline_persistence_", naive), ("baseline_drift_", drifted)]
+    named += [(f"baseline_{name}_", forecast) for name, forecast in (others or {}).items()]
     for name, forecast in named:
         for key, value in scores(forecast, actual, origin_prices).items():
             results[name + key] = value
@@ -65,10 +71,11 @@ def compare(
     naive_rmse = results["baseline_persistence_rmse"]
     results["mase"] = results["mae"] / naive_mae if naive_mae else float("inf")
     results["rmse_ratio"] = results["rmse"] / naive_rmse if naive_rmse else float("inf")
-    drift_mae = results["baseline_drift_mae"]
-    results["baseline_drift_mase"] = drift_mae / naive_mae if naive_mae else float("inf")
+    for name, forecast in [("drift", drifted), *(others or {}).items()]:
+        mae = results[f"baseline_{name}_mae"]
+        results[f"baseline_{name}_mase"] = mae / naive_mae if naive_mae else float("inf")
+        results[f"dm_{name}_p"] = diebold_mariano(model, forecast, actual)
     results["dm_persistence_p"] = diebold_mariano(model, naive, actual)
-    results["dm_drift_p"] = diebold_mariano(model, drifted, actual)
     return results
 
 

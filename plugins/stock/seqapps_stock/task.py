@@ -11,6 +11,7 @@ on the same test windows, and says plainly whether the model beats persistence.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,7 @@ class StockTask(Task):
     """Forecast the next `horizon` daily prices from a window of history."""
 
     name = "stock"
-    summary = "Stock price forecasting against persistence and drift baselines"
+    summary = "Stock price forecasting against persistence, drift, ARIMA and ETS baselines"
     kind = "forecast"
     default_arch = "lstm"
     data_sources = (
@@ -156,6 +157,11 @@ class StockTask(Task):
         "validation_fraction": Option(0.15, "share of the series (in time order) for validation"),
         "test_fraction": Option(0.15, "share of the series (the most recent) for testing"),
         "sample_days": Option(2500, "trading days in the embedded sample"),
+        "classical_baselines": Option(
+            True,
+            "also fit ARIMA and exponential smoothing (statsmodels) on the training rows and "
+            "score them on the test windows (a few seconds)",
+        ),
     }
     defaults = {"epochs": 20, "units": 32, "patience": 5}
     headline_metrics = ("test_rmse", "test_mae", "test_mape", "test_mase", "test_rmse_ratio")
@@ -245,14 +251,21 @@ class StockTask(Task):
         scaled = model.predict(data.test.batch(256), verbose=0)
         forecast = prepared.to_prices(scaled, origins)
         actual = evaluation.actuals(prices, raw_origins, horizon)
-        metrics = evaluation.compare(forecast, actual, prices, raw_origins)
+        others, fitted = {}, {}
+        if config.options["classical_baselines"]:
+            from seqapps_stock import classical
+
+            train_rows = prepared.validation_start + prepared.offset
+            others, fitted = classical.forecasts(prices, train_rows, raw_origins, horizon)
+        metrics = evaluation.compare(forecast, actual, prices, raw_origins, others)
         beats, line = evaluation.verdict(metrics)
-        summary = [line]
+        summary = [line, _baselines_line(metrics, fitted)]
         dates = [prepared.raw_dates[t + 1] for t in raw_origins]
         by_step = {
             "model": forecast,
             "persistence": evaluation.persistence(prices, raw_origins, horizon),
             "drift": evaluation.drift(prices, raw_origins, horizon),
+            **{fitted[name].split(" on ")[0]: values for name, values in others.items()},
         }
         figures = {
             "forecast_vs_actual": plots.forecast_vs_actual(
@@ -267,7 +280,8 @@ class StockTask(Task):
             ),
         }
         metrics["beats_persistence"] = float(beats)
-        return Report(metrics=metrics, figures=figures, summary=summary)
+        texts = {"classical_baselines.json": json.dumps(fitted, indent=2)} if fitted else {}
+        return Report(metrics=metrics, figures=figures, summary=summary, texts=texts)
 
     def export_model(self, model, data):
         """The trained model; `predict` turns a CSV into its input window."""
@@ -342,6 +356,16 @@ class StockTask(Task):
         for text in inputs:
             rows.extend(_forecast_file(model, metadata, text))
         return rows
+
+
+def _baselines_line(metrics: dict[str, float], fitted: dict[str, str]) -> str:
+    """Every baseline's test RMSE in one line, and whether the model beats the best."""
+    from seqapps.api import verdict_line
+
+    names = {"persistence": "persistence", "drift": "drift"}
+    names.update({name: description.split(" on ")[0] for name, description in fitted.items()})
+    scores = {shown: metrics[f"baseline_{name}_rmse"] for name, shown in names.items()}
+    return verdict_line("RMSE", metrics["rmse"], scores, "min")
 
 
 def _model_rows(metadata, path):
