@@ -66,19 +66,20 @@ def test_five_folds_in_a_fresh_process_test_every_text_once_and_log_mean_and_std
 
 
 def test_repeats_train_seed_after_seed_and_the_same_command_skips_finished_runs(
-    runner, seqapps_cli, tracking_uri
+    runner, seqapps_cli, tracking_uri, workdir
 ):
-    args = ["run", "stock", "--repeats", "2", "--seed", "5", "--epochs", "1", "--units", "4"]
-    args += ["--max-samples", "60", "--tracking-uri", tracking_uri]
+    write_reviews(workdir / "reviews.csv", 60)
+    args = ["run", "sentiment", "--data", "reviews.csv", "--repeats", "2", "--seed", "5"]
+    args += ["--arch", "gru", "--epochs", "1", "--units", "4", "--tracking-uri", tracking_uri]
     first = runner.invoke(seqapps_cli, args)
     assert first.exit_code == 0, first.output
     client = MlflowClient(tracking_uri)
     (parent,) = [r for r in client.search_runs(["1"]) if "seqapps.estimate" in r.data.tags]
     children = children_of(client, parent)
     assert sorted(r.data.params["seed"] for r in children) == ["5", "6"]
-    rmse = [r.data.metrics["test_rmse"] for r in children]
-    assert rmse[0] != rmse[1]  # two seeds, two models
-    assert parent.data.metrics["test_rmse_std"] == pytest.approx(statistics.stdev(rmse))
+    losses = [r.data.metrics["test_loss"] for r in children]
+    assert losses[0] != losses[1]  # two seeds, two models
+    assert parent.data.metrics["test_loss_std"] == pytest.approx(statistics.stdev(losses))
     again = runner.invoke(seqapps_cli, args)
     assert again.exit_code == 0, again.output
     assert again.output.count("skipped, already FINISHED") == 2
