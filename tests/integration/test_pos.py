@@ -110,7 +110,7 @@ def test_padding_changes_neither_predictions_nor_loss(workdir):
     assert task.tag(model, sentences, batch_size=64) == task.tag(model, sentences, batch_size=1)
     # The loss of one padded batch of every test sentence equals the mean cross-entropy over
     # their real tokens, each sentence predicted alone (no padding at all).
-    padded = model.evaluate(task.batch(data.test, 10_000), verbose=0, return_dict=True)["loss"]
+    padded = model.evaluate(data.test.padded_batch(10_000), verbose=0, return_dict=True)["loss"]
     index = {tag: i for i, tag in enumerate(task.tags)}
     losses = []
     for sentence in task.test_sentences:
