@@ -75,9 +75,20 @@ def build(
 
         train = tf.data.Dataset.range(*epochs).flat_map(one_epoch)
     train = train.prefetch(tf.data.AUTOTUNE)
-    validation = task.batch(data.validation.cache(), global_batch).prefetch(tf.data.AUTOTUNE)
-    test = task.batch(data.test, global_batch).prefetch(tf.data.AUTOTUNE)
-    return train, validation, test
+    validation = with_known_batches(task.batch(data.validation.cache(), global_batch))
+    test = with_known_batches(task.batch(data.test, global_batch))
+    return train, validation.prefetch(tf.data.AUTOTUNE), test.prefetch(tf.data.AUTOTUNE)
+
+
+def with_known_batches(batched):
+    """A batched split whose batch count tf.data cannot tell (a task that buckets by
+    length), counted once: Keras then never warns that the input "ran out of data"."""
+    import tensorflow as tf
+
+    if batched.cardinality() != tf.data.UNKNOWN_CARDINALITY:
+        return batched
+    count = batched.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1)
+    return batched.apply(tf.data.experimental.assert_cardinality(count))
 
 
 def steps_per_epoch(task, data, global_batch: int, stateful: bool) -> int:
