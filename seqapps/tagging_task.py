@@ -49,7 +49,14 @@ TAGGING_OPTIONS = {
     "word_dropout": Option(
         0.1, "in training, share of words replaced by <unk> (learns unknown words)"
     ),
-    "max_word_length": Option(16, "characters kept per word for the character CNN"),
+    "max_word_length": Option(
+        16, "characters kept per word for the character CNN (a longer word keeps its ends)"
+    ),
+    "char_boundaries": Option(
+        True,
+        "mark where each word begins and ends for the character CNN, so its filters can "
+        "tell a suffix (-ing, -ly) from the same letters inside a word",
+    ),
     "embedding_dim": Option(64, "size of the word embedding"),
     "char_dim": Option(24, "size of the character embedding"),
     "char_filters": Option(48, "character CNN filters (size of the per-word char feature)"),
@@ -58,7 +65,11 @@ TAGGING_OPTIONS = {
 }
 
 #: What ``export_metadata`` saves and ``restore`` reads back in a fresh process.
-_SETTINGS = ("lowercase", "char_features", "max_word_length")
+_SETTINGS = ("lowercase", "char_features", "max_word_length", "char_boundaries")
+#: Models saved before a setting existed behave as they were trained: its old value.
+_SETTINGS_BEFORE = {"char_boundaries": False}
+#: The characters that mark a word's start and end (control characters text never holds).
+WORD_START, WORD_END = "\x02", "\x03"
 
 
 #: Length buckets hold at least this many full batches each, so few batches are partial
@@ -75,7 +86,6 @@ def length_buckets(lengths: list[int], batch_size: int) -> tuple[int, ...]:
         return ()
     cuts = {ordered[len(ordered) * k // count] for k in range(1, count)}
     return tuple(sorted(c for c in cuts if c > ordered[0]))
-
 
 
 class TaggingTask(Task):
@@ -200,11 +210,12 @@ class TaggingTask(Task):
             "test": options["test_file"] or f"--data {description}",
         }
         self.unseen_tags = warn_unseen_tags(splits, origins)
-        self.lowercase, self.char_features, self.max_word_length = (options[k] for k in _SETTINGS)
+        for key in _SETTINGS:
+            setattr(self, key, options[key])
         self.words = Vocabulary.fit(
             ([self.word(t) for t in s.tokens] for s in splits["train"]), options["min_count"]
         )
-        self.chars = Vocabulary.fit(t for s in splits["train"] for t in s.tokens)
+        self.chars = Vocabulary.fit(self.spelled(t) for s in splits["train"] for t in s.tokens)
         self.tags = sorted(train_tags)
         self.length_buckets = length_buckets(
             [len(s.tokens) for s in splits["train"]], config.batch_size
@@ -238,13 +249,25 @@ class TaggingTask(Task):
         """The form of ``token`` looked up in the word vocabulary."""
         return token.lower() if self.lowercase else token
 
+    def spelled(self, token: str) -> str:
+        """The characters the character CNN reads: at most ``max_word_length``; with
+        ``char_boundaries``, within start/end marks, and the two ends of a longer word kept
+        (its affixes)."""
+        if not self.char_boundaries:  # as models before the marks read words
+            return token[: self.max_word_length]
+        room = self.max_word_length - 2
+        if len(token) > room:
+            head = (room + 1) // 2
+            token = token[:head] + token[len(token) - (room - head) :]
+        return f"{WORD_START}{token}{WORD_END}"
+
     def encode(self, tokens: list[str]) -> dict[str, np.ndarray]:
         """Word ids and (with char features) character ids for one sentence."""
         encoded = {"words": np.array(self.words.encode(self.word(t) for t in tokens), "int32")}
         if self.char_features:
             chars = np.zeros((len(tokens), self.max_word_length), "int32")
             for i, token in enumerate(tokens):
-                ids = self.chars.encode(token[: self.max_word_length])
+                ids = self.chars.encode(self.spelled(token))
                 chars[i, : len(ids)] = ids
             encoded["chars"] = chars
         return encoded
@@ -386,7 +409,7 @@ class TaggingTask(Task):
         self.words, self.chars = Vocabulary(metadata["words"]), Vocabulary(metadata["chars"])
         self.tags = metadata["classes"]
         for key in _SETTINGS:
-            setattr(self, key, metadata[key])
+            setattr(self, key, metadata.get(key, _SETTINGS_BEFORE.get(key)))
 
     def evaluate(self, model, metadata, source, options) -> Report:
         """``score`` on a tagged file; tags the model never learned count as errors."""

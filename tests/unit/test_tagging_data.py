@@ -68,3 +68,27 @@ def test_vocabulary_has_padding_and_unknown():
     vocabulary = Vocabulary.fit([["a", "b", "a"], ["c"]], min_count=2)
     assert vocabulary.items == ["<pad>", "<unk>", "a"]
     assert vocabulary.encode(["a", "b", "zzz"]) == [2, UNKNOWN, UNKNOWN]
+
+
+def test_the_character_cnn_reads_word_boundaries_and_both_ends_of_a_long_word():
+    from seqapps.tagging_task import WORD_END, WORD_START
+    from seqapps_pos.task import PosTask
+
+    task = PosTask()
+    task.max_word_length, task.char_boundaries = 10, True
+    assert task.spelled("dogs") == f"{WORD_START}dogs{WORD_END}"
+    # 8 characters fit inside the marks: the first 4 and the last 4 (the suffix survives).
+    assert task.spelled("internationalization") == f"{WORD_START}intetion{WORD_END}"
+    # A model saved before the marks existed reads words as it was trained: the first 10.
+    task.restore(
+        {
+            "classes": ["X"],
+            "words": [],
+            "chars": [],
+            "lowercase": True,
+            "char_features": True,
+            "max_word_length": 10,
+        }
+    )
+    assert task.char_boundaries is False
+    assert task.spelled("internationalization") == "internatio"
