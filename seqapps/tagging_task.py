@@ -59,7 +59,8 @@ TAGGING_OPTIONS = {
     ),
     "embedding_dim": Option(64, "size of the word embedding"),
     "char_dim": Option(24, "size of the character embedding"),
-    "char_filters": Option(48, "character CNN filters (size of the per-word char feature)"),
+    "char_filters": Option(48, "character CNN filters per width"),
+    "char_widths": Option("3", "characters each CNN filter sees, comma-separated (3,4,5)"),
     "sample_sentences": Option(2000, "sentences in the embedded sample"),
     "tag_map": Option("", "file of OLD<TAB>NEW lines: tags renamed or merged in every split"),
 }
@@ -76,6 +77,17 @@ WORD_START, WORD_END = "\x02", "\x03"
 #: (a small sample keeps plain padded batches: buckets of it would be mostly partial).
 BATCHES_PER_BUCKET = 25
 MOST_BUCKETS = 8
+
+
+def _widths(text: str) -> list[int]:
+    """``--set char_widths=3,4,5`` as a list of positive ints."""
+    try:
+        widths = [int(part) for part in str(text).split(",")]
+    except ValueError:
+        widths = []
+    if not widths or min(widths) < 1:
+        raise ConfigError(f"--set char_widths={text}: expected widths like 3 or 3,4,5")
+    return widths
 
 
 def length_buckets(lengths: list[int], batch_size: int) -> tuple[int, ...]:
@@ -210,6 +222,7 @@ class TaggingTask(Task):
             "test": options["test_file"] or f"--data {description}",
         }
         self.unseen_tags = warn_unseen_tags(splits, origins)
+        _widths(options["char_widths"])  # a bad value is named before anything trains
         for key in _SETTINGS:
             setattr(self, key, options[key])
         self.words = Vocabulary.fit(
@@ -331,7 +344,15 @@ class TaggingTask(Task):
             c = keras.layers.Embedding(
                 spec.extra["chars"], options["char_dim"], name="char_embedding"
             )(chars)
-            c = CharacterCNN(options["char_filters"], name="char_cnn")(c)
+            widths = _widths(options["char_widths"])
+            if len(widths) == 1:
+                c = CharacterCNN(options["char_filters"], widths[0], name="char_cnn")(c)
+            else:  # each width its own filters: 3 sees "ing", 5 sees "ation" and a mark
+                found = [
+                    CharacterCNN(options["char_filters"], w, name=f"char_cnn_{w}")(c)
+                    for w in widths
+                ]
+                c = keras.layers.Concatenate(name="char_features")(found)
             x = keras.layers.Concatenate(name="word_and_chars")([x, c])
         x = arch.build_encoder(x, encoder_settings(config), self.arch_kind(config))
         x = ZeroPadding(name="end_of_mask")(x)  # see the module docstring
@@ -375,9 +396,11 @@ class TaggingTask(Task):
         from seqapps.baselines import verdict_line
 
         sentences = self.test_sentences
-        found = self.score(sentences, self.tag(model, [s.tokens for s in sentences]), self.words)
+        # Unknown means never seen in training, whatever min_count sent to <unk>.
+        seen = self.tag_of_word
+        found = self.score(sentences, self.tag(model, [s.tokens for s in sentences]), seen)
         guessed = [self.most_frequent_tags(s.tokens) for s in sentences]
-        scored = self.score(sentences, guessed, self.words)
+        scored = self.score(sentences, guessed, seen)
         _close(scored.figures)
         headline = [goals.base_name(m) for m in self.headline_metrics]
         baseline = {k: v for k, v in scored.metrics.items() if k in headline or not headline}

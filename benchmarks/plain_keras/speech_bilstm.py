@@ -55,7 +55,11 @@ def held_out_accuracy(features, labels, train, test, seed=42) -> float:
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
-    model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy", ["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(2e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     stop = keras.callbacks.EarlyStopping(patience=8, restore_best_weights=True)
     model.fit(
         scaled[fit_on],

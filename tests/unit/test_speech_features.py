@@ -192,3 +192,19 @@ def test_error_rates():
     assert error_rate(["ai ou"], ["ai ou"], "char") == 0
     assert error_rate(["ai ou"], ["a ou"], "char") == pytest.approx(1 / 5)
     assert error_rate(["ai ou", "ei"], ["ai", "ie"], "word") == pytest.approx(2 / 3)
+
+
+def test_stretch_keeps_a_factor_of_one_and_moves_a_peak_by_the_factor():
+    import numpy as np
+    import tensorflow as tf
+
+    from seqapps_speech.augment import stretch
+
+    x = np.zeros((2, 10, 40), np.float32)
+    x[:, 4, 20] = 1.0  # one peak: frame 4, mel channel 20
+    same = stretch(tf.constant(x), tf.constant([1.0, 1.0]), axis=2).numpy()
+    np.testing.assert_allclose(same, x)
+    moved = stretch(tf.constant(x), tf.constant([1.1, 0.9]), axis=2).numpy()
+    assert moved[0, 4].argmax() == 22 and moved[1, 4].argmax() == 18  # 20 * 1.1, 20 * 0.9
+    later = stretch(tf.constant(x), tf.constant([1.5, 1.0]), axis=1).numpy()
+    assert later[0, :, 20].argmax() == 6 and later[1, :, 20].argmax() == 4  # frame 4 * 1.5

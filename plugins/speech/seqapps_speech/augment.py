@@ -39,6 +39,10 @@ class AugmentSettings:
     noise_probability: float = 0.8
     spec_masks: int = 2
     domain: str = "waveform"
+    #: Largest relative change of speaking rate and vocal-tract length: each clip's
+    #: features are stretched along time and along the mel axis by a factor in
+    #: [1 - warp, 1 + warp], so a few training voices stand for many.
+    warp: float = 0.0
 
 
 def cached_form(waveform, settings: FeatureSettings, augment: AugmentSettings):
@@ -92,7 +96,7 @@ def augmenter(
 
     def apply(batch, targets, seed):
         seeds = tf.random.experimental.stateless_split(
-            tf.cast(seed, tf.int64), 3 + 2 * augment.spec_masks
+            tf.cast(seed, tf.int64), 4 + 2 * augment.spec_masks
         )
         size = tf.shape(batch)[0]
         batch = shift(batch, draw(seeds[0], size, -max_shift, max_shift + 1, tf.int32))
@@ -102,6 +106,11 @@ def augmenter(
             chosen = tf.reshape(chosen, [-1] + [1] * (len(batch.shape) - 1))
             batch = tf.where(chosen, noisy, batch)
         x = compress(batch, settings) if mel else log_mel(batch, settings)
+        if augment.warp:
+            factors = draw(
+                seeds[3 + 2 * augment.spec_masks], size, 1 - augment.warp, 1 + augment.warp
+            )
+            x = stretch(stretch(x, factors, axis=1), factors, axis=2)
         x = normalize(x, settings, mean, std)
         for k in range(augment.spec_masks):
             x = mask_band(x, seeds[3 + 2 * k], axis=1, widest=max(1, settings.frames // 10))
@@ -109,6 +118,25 @@ def augmenter(
         return x, targets
 
     return apply
+
+
+def stretch(x, factors, axis: int):
+    """Each clip's (frames, channels) features stretched along ``axis`` by its factor
+    (> 1: longer in time, or higher in pitch and formants), by linear interpolation; the
+    shape stays, the edge value fills what the stretch leaves empty."""
+    import tensorflow as tf
+
+    size = tf.shape(x)[axis]
+    last = tf.cast(size - 1, tf.float32)
+    source = tf.range(tf.cast(size, tf.float32))[None, :] / factors[:, None]
+    source = tf.clip_by_value(source, 0.0, last)
+    low = tf.cast(tf.floor(source), tf.int32)
+    high = tf.minimum(low + 1, size - 1)
+    weight = source - tf.cast(low, tf.float32)
+    weight = weight[:, :, None] if axis == 1 else weight[:, None, :]
+    below = tf.gather(x, low, axis=axis, batch_dims=1)
+    above = tf.gather(x, high, axis=axis, batch_dims=1)
+    return below * (1 - weight) + above * weight
 
 
 def draw(seed, size, low, high, dtype=None):

@@ -94,6 +94,11 @@ class SpeechTask(Task):
         "shift_ms": Option(100.0, "largest random time shift"),
         "snr_db": Option(15.0, "signal-to-noise ratio of added background noise (+- 5 dB)"),
         "spec_masks": Option(2, "SpecAugment: time masks and frequency masks per clip (each)"),
+        "warp": Option(
+            0.0,
+            "largest relative stretch of each training clip's features in time and along the "
+            "mel axis (speaking rate, vocal-tract length): 0.15 = factors 0.85-1.15",
+        ),
         "validation_fraction": Option(0.1, "share of speakers for validation (no list files)"),
         "test_fraction": Option(0.1, "share of speakers for testing (no list files)"),
         "sample_speakers": Option(30, "voices in the embedded sample"),
@@ -112,6 +117,8 @@ class SpeechTask(Task):
             raise ConfigError(
                 f"--set mfcc={options['mfcc']}: expected 0..mel_bins ({options['mel_bins']})"
             )
+        if not 0 <= options["warp"] < 0.5:
+            raise ConfigError(f"--set warp={options['warp']}: expected 0 (off) up to 0.5")
         if options["sample_rate"] < 8000:
             raise ConfigError(f"--set sample_rate={options['sample_rate']}: expected at least 8000")
         duration = options["duration"] or (1.0 if self.mode == "words" else 1.5)
@@ -130,6 +137,7 @@ class SpeechTask(Task):
                 0.8,
                 options["spec_masks"],
                 options["augment_domain"],
+                options["warp"],
             )
             if options["augment"]
             else None
