@@ -53,7 +53,7 @@ TAGGING_OPTIONS = {
         16, "characters kept per word for the character CNN (a longer word keeps its ends)"
     ),
     "char_boundaries": Option(
-        True,
+        False,
         "mark where each word begins and ends for the character CNN, so its filters can "
         "tell a suffix (-ing, -ly) from the same letters inside a word",
     ),

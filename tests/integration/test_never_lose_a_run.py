@@ -118,10 +118,11 @@ def test_ctrl_c_and_sigterm_mark_the_run_killed_save_state_and_say_how_to_resume
 
 
 @pytest.mark.slow
-def test_four_processes_on_a_fresh_store_each_land_in_their_experiment(python_exe, workdir):
+def test_three_processes_on_a_fresh_store_each_land_in_their_experiment(python_exe, workdir):
     uri = f"sqlite:///{workdir / 'fresh.db'}"
     script = str(Path(python_exe).with_name("seqapps"))
-    experiments = ["alpha", "beta", "alpha", "beta"]
+    # Two create the same experiment at once, the third another: both races of a new store.
+    experiments = ["alpha", "beta", "alpha"]
     processes = [
         subprocess.Popen(
             [
@@ -151,7 +152,7 @@ def test_four_processes_on_a_fresh_store_each_land_in_their_experiment(python_ex
         assert process.returncode == 0, err[-2000:]
     client = MlflowClient(uri)
     runs = runs_in(uri)
-    assert len(runs) == 4 and all(r.info.status == "FINISHED" for r in runs)
+    assert len(runs) == 3 and all(r.info.status == "FINISHED" for r in runs)
     for run in runs:
         experiment = client.get_experiment(run.info.experiment_id).name
         assert run.info.run_name.startswith(experiment + "-"), (run.info.run_name, experiment)

@@ -18,11 +18,10 @@ test_metrics.__test__ = False  # a helper, not a test
 
 @pytest.mark.slow
 def test_bilstm_beats_lstm_and_char_features_help_unknown_words(runner, seqapps_cli, tracking_uri):
-    lstm = test_metrics(runner, seqapps_cli, tracking_uri, "--arch", "lstm")
-    bilstm = test_metrics(runner, seqapps_cli, tracking_uri, "--arch", "bilstm")
-    chars = test_metrics(
-        runner, seqapps_cli, tracking_uri, "--arch", "bilstm", "--set", "char_features=true"
-    )
+    words_only = ["--set", "char_features=false"]
+    lstm = test_metrics(runner, seqapps_cli, tracking_uri, "--arch", "lstm", *words_only)
+    bilstm = test_metrics(runner, seqapps_cli, tracking_uri, "--arch", "bilstm", *words_only)
+    chars = test_metrics(runner, seqapps_cli, tracking_uri, "--arch", "bilstm")  # the default
     # Sentence-initial ambiguous words can only be tagged by looking ahead.
     assert bilstm["test_token_accuracy"] > lstm["test_token_accuracy"] + 0.015, (lstm, bilstm)
     # Made-up test words are unknown: their spelling is what characters add.
