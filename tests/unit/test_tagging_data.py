@@ -92,3 +92,13 @@ def test_the_character_cnn_reads_word_boundaries_and_both_ends_of_a_long_word():
     )
     assert task.char_boundaries is False
     assert task.spelled("internationalization") == "internatio"
+
+
+def test_char_widths_are_positive_ints_named_in_one_line():
+    from seqapps.exceptions import ConfigError
+    from seqapps.tagging_task import _widths
+
+    assert _widths("3,4,5") == [3, 4, 5] and _widths(3) == [3]
+    for bad in ("3,x", "0", ""):
+        with pytest.raises(ConfigError, match=f"--set char_widths={bad}: expected widths like"):
+            _widths(bad)
