@@ -284,6 +284,12 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, force, **flags):
         )
     if repeats is not None and repeats < 1:
         raise click.BadParameter(f"expected 1 or more, got {repeats}", param_hint="--repeats")
+    if flags["register_model"] and ((repeats or 1) > 1 or flags["folds"]):
+        raise click.UsageError(
+            "--register-model registers one model; with --folds/--repeats every run would "
+            "add a version: register the run you choose afterwards with "
+            "mlflow.register_model('runs:/<run id>/model', NAME)"
+        )
     resume = None
     if resume_run_id:
         from seqapps import resuming

@@ -21,16 +21,16 @@ def split_indices(
     test_fraction: float,
     seed: int,
     labels: list[str] | None = None,
-    folds: int = 0,
-    fold: int = 0,
+    fold: tuple[int, int] = (0, 0),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle ``count`` indices with ``seed`` and cut them into train, validation, test.
 
     With ``labels`` the split is stratified so every class appears in every split it can.
-    With ``folds`` K the test split is fold ``fold`` (1..K) of K disjoint folds that cover
-    every index, the same folds for every ``fold`` of one seed (``test_fraction`` unused);
-    validation is then ``validation_fraction`` of the whole, taken from the other folds.
+    With ``fold=(k, K)`` the test split is fold k (1..K) of K disjoint folds that cover every
+    index, the same folds for every k of one seed (``test_fraction`` unused); validation is
+    then ``validation_fraction`` of the whole, taken from the other folds.
     """
+    fold, folds = fold
     if not 0 <= validation_fraction < 1 or not 0 <= test_fraction < 1:
         raise DataError("validation and test fractions must be in [0, 1)")
     if folds and not 1 <= fold <= folds:
@@ -112,7 +112,7 @@ def fold_splits(
 
     if group is None:
         train, validation, test = split_indices(
-            len(pooled), validation_fraction, 0.0, seed, folds=folds, fold=fold
+            len(pooled), validation_fraction, 0.0, seed, fold=(fold, folds)
         )
         return {"train": pick(train), "validation": pick(validation), "test": pick(test)}
     names = [group(item) for item in pooled]

@@ -124,3 +124,5 @@ def test_folds_where_a_task_or_its_data_cannot_fold(bad, workdir):
     line = bad("sentiment", "--data", "r.csv", "--folds", "3", "--set", "text_column=body")
     assert "r.csv: no column 'body'" in line  # checked before the parent run is opened
     assert "--repeats: expected 1 or more, got 0" in bad("sentiment", "--repeats", "0")
+    line = bad("sentiment", "--repeats", "2", "--register-model", "mine")
+    assert "--register-model registers one model; with --folds/--repeats" in line

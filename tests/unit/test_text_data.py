@@ -41,9 +41,7 @@ def test_folds_cover_every_index_once_stratified_and_share_one_partition_per_see
     labels = ["a"] * 53 + ["b"] * 22
     tests, sizes = [], []
     for fold in range(1, 6):
-        train, validation, test = split_indices(
-            75, 0.1, 0.5, seed=7, labels=labels, folds=5, fold=fold
-        )
+        train, validation, test = split_indices(75, 0.1, 0.5, seed=7, labels=labels, fold=(fold, 5))
         assert not set(train) & set(test) and not set(validation) & set(test)
         assert sorted([*train, *validation, *test]) == list(range(75))
         assert len(validation) == 5 + 2  # 10% of each class, from the other folds
@@ -52,10 +50,10 @@ def test_folds_cover_every_index_once_stratified_and_share_one_partition_per_see
         sizes.append(len(test))
     assert set().union(*tests) == set(range(75))  # every example is tested exactly once
     assert sum(sizes) == 75 and max(sizes) - min(sizes) <= 1
-    other_seed = split_indices(75, 0.1, 0.5, seed=8, labels=labels, folds=5, fold=1)[2]
+    other_seed = split_indices(75, 0.1, 0.5, seed=8, labels=labels, fold=(1, 5))[2]
     assert set(other_seed) != tests[0]  # --repeats with --folds: another partition
     with pytest.raises(DataError, match="fold 6 of 5: expected 1 to 5"):
-        split_indices(75, 0.1, 0.0, seed=7, folds=5, fold=6)
+        split_indices(75, 0.1, 0.0, seed=7, fold=(6, 5))
 
 
 def test_sample_is_deterministic_balanced_and_order_dependent():

@@ -138,8 +138,7 @@ class SentimentTask(Task):
             0.0 if options["test_file"] else options["test_fraction"],
             seed=config.seed,
             labels=labels,
-            folds=config.folds,
-            fold=config.fold,
+            fold=(config.fold, config.folds),
         )
         splits = {
             name: ([texts[i] for i in index], [labels[i] for i in index])
