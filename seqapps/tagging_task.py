@@ -327,7 +327,7 @@ class TaggingTask(Task):
         from seqapps.archs import encoder_settings
         from seqapps.layers.characters import CharacterCNN
         from seqapps.layers.heads import WordDropout, token_embedding
-        from seqapps.layers.masking import ZeroPadding
+        from seqapps.layers.masking import MaskOfIds, ZeroPadding
 
         options = config.options
         words = keras.Input(shape=(None,), dtype="int32", name="words")
@@ -353,6 +353,9 @@ class TaggingTask(Task):
                     for w in widths
                 ]
                 c = keras.layers.Concatenate(name="char_features")(found)
+            # The words' mask on the character features: Concatenate keeps a step any of its
+            # inputs keeps, so unmasked features would unmask the padding (see MaskOfIds).
+            c = MaskOfIds(name="char_mask")([c, words])
             x = keras.layers.Concatenate(name="word_and_chars")([x, c])
         x = arch.build_encoder(x, encoder_settings(config), self.arch_kind(config))
         x = ZeroPadding(name="end_of_mask")(x)  # see the module docstring

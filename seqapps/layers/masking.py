@@ -26,3 +26,21 @@ class ZeroPadding(keras.layers.Layer):
 
     def compute_mask(self, inputs, mask=None):
         return None
+
+
+@keras.saving.register_keras_serializable(package="seqapps")
+class MaskOfIds(keras.layers.Layer):
+    """Pass ``features`` through, masked where ``ids`` is 0 (padding).
+
+    Keras' Concatenate keeps a step when *any* input is unmasked there: joining masked word
+    embeddings with unmasked per-word character features would unmask the padding, and the
+    recurrent layers after it would read padded steps (predictions would change with the
+    batch). Giving the character features the words' mask keeps the padding out.
+    """
+
+    def call(self, inputs):
+        features, _ids = inputs
+        return features
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.not_equal(inputs[1], 0)
