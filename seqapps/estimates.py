@@ -12,7 +12,7 @@ under the same parent and skips the children already FINISHED.
 from __future__ import annotations
 
 import dataclasses
-import math
+import statistics
 from pathlib import Path
 
 from seqapps import sweeps
@@ -32,15 +32,12 @@ class Estimate:
     @property
     def mean(self) -> float:
         """The mean over the children."""
-        return sum(self.values) / len(self.values)
+        return statistics.fmean(self.values)
 
     @property
     def std(self) -> float:
         """The sample standard deviation (0 for one child)."""
-        if len(self.values) < 2:
-            return 0.0
-        mean = self.mean
-        return math.sqrt(sum((v - mean) ** 2 for v in self.values) / (len(self.values) - 1))
+        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
 
 
 def describe(folds: int, repeats: int) -> str:

@@ -163,6 +163,12 @@ def check_labels_seen(
             )
 
 
+def counted(counts: Counter, most: int = 8) -> str:
+    """ "'a' (3), 'b' (1)" for the commonest ``most`` items, and how many more there are."""
+    shown = ", ".join(f"{item!r} ({count})" for item, count in counts.most_common(most))
+    return shown + (f" and {len(counts) - most} more" if len(counts) > most else "")
+
+
 def warn_unseen_labels(
     train: Iterable[str],
     others: dict[str, Iterable[str]],
@@ -184,8 +190,6 @@ def warn_unseen_labels(
         if not counts:
             continue
         found[split] = counts
-        shown = ", ".join(f"{label!r} ({count})" for label, count in counts.most_common(8))
-        more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
         total = sum(counts.values())
         if total == 1:
             which = f"that {noun.removesuffix('s')} " + (
@@ -196,7 +200,7 @@ def warn_unseen_labels(
                 "count as errors" if split == "test" else f"are left out of the {split} split"
             )
         warnings.warn(
-            f"{origins[split]}: labels {shown}{more} occur in the {split} split but never in "
+            f"{origins[split]}: labels {counted(counts)} occur in the {split} split but never in "
             f"training; {which}",
             DataWarning,
             stacklevel=2,

@@ -13,6 +13,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+from seqapps.data.splits import counted
 from seqapps.data.tagging import Sentence
 from seqapps.exceptions import DataError, DataWarning
 
@@ -61,8 +62,6 @@ def warn_unseen_tags(
         if not counts:
             continue
         found[split] = counts
-        shown = ", ".join(f"{tag!r} ({count})" for tag, count in counts.most_common(8))
-        more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
         total = sum(counts.values())
         scored = (
             "that token counts as an error"
@@ -70,7 +69,7 @@ def warn_unseen_tags(
             else f"those {total} tokens count as errors"
         )
         warnings.warn(
-            f"{origins[split]}: {noun} {shown}{more} occur in the {split} split but never in "
+            f"{origins[split]}: {noun} {counted(counts)} occur in the {split} split but never in "
             f"training; {scored} (merge spellings with --set tag_map=FILE)",
             DataWarning,
             stacklevel=2,

@@ -244,7 +244,8 @@ class SentimentTask(Task):
         )
         if "validation" in self.unseen_labels:
             texts, labels = splits["validation"]
-            kept = [(t, y) for t, y in zip(texts, labels) if y in set(classes)]
+            known = set(classes)
+            kept = [(t, y) for t, y in zip(texts, labels) if y in known]
             splits = {**splits, "validation": ([t for t, _ in kept], [y for _, y in kept])}
             check_not_empty({"validation": kept}, description)
         return splits
