@@ -81,6 +81,7 @@ from seqapps.metrics import (
 )
 from seqapps.options import Option
 from seqapps.progress import progress
+from seqapps.sampling import sample_bernoulli, sample_categorical, tempered, tempered_bernoulli
 from seqapps.tagging_task import TAGGING_OPTIONS, TaggingTask
 from seqapps.task import API_VERSION, SPLITS, DataBundle, Report, Spec, Task
 from seqapps.tensorflow_import import import_tensorflow
@@ -184,4 +185,8 @@ __all__ = [
     "windows_dataset",
     *_LAZY,
     "progress",
+    "sample_bernoulli",
+    "sample_categorical",
+    "tempered",
+    "tempered_bernoulli",
 ]

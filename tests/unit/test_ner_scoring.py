@@ -1,10 +1,10 @@
 """NER scoring by whole entities, on a fixed CoNLL-2003 file, against values worked out by hand."""
 
 import pytest
-from seqapps_ner.task import NerTask, entities, entity_scores
 
 from seqapps.data.tagging import detect_format, read_tagged
 from seqapps.exceptions import DataError
+from seqapps_ner.task import NerTask, entities, entity_scores
 
 GOLD = """-DOCSTART- -X- -X- O
 

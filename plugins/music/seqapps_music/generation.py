@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqapps_music.sampling import sample_bernoulli, sample_categorical
+from seqapps.api import sample_bernoulli, sample_categorical
 
 
 def generate_tokens(

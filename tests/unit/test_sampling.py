@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from seqapps_music.sampling import (
+from seqapps.sampling import (
     sample_bernoulli,
     sample_categorical,
     tempered,
@@ -65,3 +65,15 @@ def test_bernoulli_keys_follow_their_tempered_probability(temperature):
 def test_bernoulli_at_temperature_zero_thresholds_at_one_half():
     row = sample_bernoulli(np.array([0.9, 0.51, 0.49, 0.1]), 0.0, np.random.default_rng(0))
     assert row.tolist() == [1, 1, 0, 0]
+
+
+def test_top_k_keeps_only_the_k_likeliest_choices():
+    rng = np.random.default_rng(0)
+    picks = {sample_categorical(PROBABILITIES, 1.0, rng, top_k=2) for _ in range(2000)}
+    assert picks == {0, 1}
+    kept = tempered(PROBABILITIES, 1.0, top_k=2)
+    np.testing.assert_allclose(kept, [0.5 / 0.8, 0.3 / 0.8, 0.0, 0.0])
+    # the k are the likeliest choices that are allowed
+    np.testing.assert_allclose(
+        tempered(PROBABILITIES, 1.0, banned=[0], top_k=2), [0, 0.3 / 0.45, 0.15 / 0.45, 0]
+    )

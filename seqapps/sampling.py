@@ -1,8 +1,9 @@
-"""Sampling the next step from the model's output with a temperature.
+"""Sampling the next step of a generated sequence from the model's output.
 
 Temperature T rescales log-probabilities by 1/T: T = 1 samples the model's own
 distribution, T < 1 sharpens it towards the most likely choice (T = 0 is argmax), T > 1
-flattens it towards uniform.
+flattens it towards uniform. Top-k keeps only the k likeliest choices before sampling, so a
+long sample never wanders into the tail of rare symbols.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ _TINY = 1e-12
 
 
 def tempered(
-    probabilities: np.ndarray, temperature: float, banned: Iterable[int] = ()
+    probabilities: np.ndarray, temperature: float, banned: Iterable[int] = (), top_k: int = 0
 ) -> np.ndarray:
-    """The categorical distribution actually sampled at ``temperature`` (``banned`` get 0)."""
+    """The categorical distribution actually sampled at ``temperature``: ``banned`` get 0,
+    and with ``top_k`` > 0 so does everything outside the k likeliest choices."""
     p = np.asarray(probabilities, np.float64).copy()
     banned = list(banned)
     p[banned] = 0.0
+    if 0 < top_k < len(p):
+        below = np.argsort(p)[: len(p) - top_k]  # ties at the cut: the lower index goes
+        p[below] = 0.0
+        banned = sorted({*banned, *below.tolist()})
     if temperature <= 0:
         one_hot = np.zeros_like(p)
         one_hot[int(np.argmax(p))] = 1.0
@@ -37,9 +43,11 @@ def sample_categorical(
     temperature: float,
     rng: np.random.Generator,
     banned: Iterable[int] = (),
+    top_k: int = 0,
 ) -> int:
-    """One index drawn from ``probabilities`` at ``temperature``, never one of ``banned``."""
-    distribution = tempered(probabilities, temperature, banned)
+    """One index drawn from ``probabilities`` at ``temperature`` (and ``top_k``), never one
+    of ``banned``."""
+    distribution = tempered(probabilities, temperature, banned, top_k)
     return int(rng.choice(len(distribution), p=distribution))
 
 
