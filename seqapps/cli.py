@@ -358,12 +358,20 @@ def run(task, config_file, set_pairs, quiet, resume_run_id, force, **flags):
     type=click.Path(dir_okay=False),
     help="A history file to forecast from (e.g. stock prices CSV); repeatable.",
 )
-@click.option("--prime", help='Generation: the notes to continue, e.g. "C4 E4 G4".')
+@click.option(
+    "--prime", help='Generation: what to continue, e.g. "ROMEO:" (textgen) or "C4 E4 G4" (music).'
+)
 @click.option("--length", type=int, help="Generation: steps to generate. [default: 64]")
 @click.option(
     "--temperature",
     type=float,
     help="Generation: sampling temperature (0 = most likely, 1 = as learned). [default: 1.0]",
+)
+@click.option(
+    "--top-k",
+    "top_k",
+    type=int,
+    help="Generation: sample among the k likeliest next tokens only (textgen; 0 = all).",
 )
 @click.option("--seed", type=int, help="Generation: seed of the sampler. [default: 0]")
 @cli_options.set_pairs("A prediction option of the task (see `seqapps tasks -v`); repeatable.")
@@ -384,6 +392,7 @@ def predict(
     prime,
     length,
     temperature,
+    top_k,
     seed,
     set_pairs,
     as_json,
@@ -396,13 +405,14 @@ def predict(
       seqapps predict 3f2c...e9 "not good at all" "a wonderful film"
       seqapps predict 3f2c...e9 --data prices.csv      # stock: next `horizon` days
       seqapps predict 3f2c...e9 --prime "C4 E4 G4" --length 64 --out song.mid   # music
+      seqapps predict 3f2c...e9 --prime "ROMEO:" --temperature 0.8 --top-k 20   # textgen
       seqapps predict models:/sentiment/2 "a wonderful film"   # from the Model Registry
     """
     texts = list(inputs) + list(data_files) + ([prime] if prime is not None else [])
     if input_file is not None:
         texts += [line.rstrip("\n") for line in input_file if line.strip()]
     options = config_module.parse_set_pairs(set_pairs)
-    shortcuts = {"length": length, "temperature": temperature, "seed": seed}
+    shortcuts = {"length": length, "temperature": temperature, "seed": seed, "top_k": top_k}
     options.update({key: value for key, value in shortcuts.items() if value is not None})
     from seqapps import predicting
 

@@ -87,11 +87,18 @@ def load_data(ctx: RunContext) -> None:
     import_tensorflow()
     sizes = ctx.data.sizes
     splits = ", ".join(f"{split} {sizes[split]}" for split in SPLITS if split in sizes)
-    others = ", ".join(f"{name} {count:g}" for name, count in sizes.items() if name not in SPLITS)
+    others = ", ".join(
+        f"{name} {_count(count)}" for name, count in sizes.items() if name not in SPLITS
+    )
     ctx.echo(
         f"data: {splits} examples{'; ' + others if others else ''} "
         f"(fingerprint {ctx.data.fingerprint})"
     )
+
+
+def _count(value: float) -> str:
+    """A size as people read it: 1,003,860 for a whole number, else as it is."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def choose_strategy(ctx: RunContext) -> None:

@@ -1,0 +1,3 @@
+"""Text generation task for seqapps (built-in plugin)."""
+
+__version__ = "0.1.0"
