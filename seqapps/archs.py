@@ -199,7 +199,10 @@ SEQ2SEQ_ARCH = Arch(
     fused_gpu_kernel=True,
     options={
         "attention": Option(
-            "luong", "luong (dot product) or bahdanau (additive)", ("luong", "bahdanau")
+            "luong",
+            "luong (dot product), bahdanau (additive) or none (the decoder reads only the "
+            "encoder's final state)",
+            ("luong", "bahdanau", "none"),
         )
     },
 )

@@ -17,6 +17,8 @@ def seq2seq(inputs, settings: EncoderSettings, *, kind: str, decoder_inputs=None
     """LSTM encoder -> LSTM decoder started from its final state -> attention -> (B, T_out, units).
 
     ``decoder_inputs`` is the embedded, right-shifted target sequence (teacher forcing).
+    ``attention`` none leaves the attention out: the classic encoder-decoder (Sutskever et
+    al. 2014), the reference attention is measured against.
     """
     from seqapps.archs import SEQ2SEQ_ARCH
 
@@ -32,20 +34,27 @@ def seq2seq(inputs, settings: EncoderSettings, *, kind: str, decoder_inputs=None
         decoder_inputs, initial_state=[state_h, state_c]
     )
     style = settings.option(SEQ2SEQ_ARCH, "attention")
-    if style == "luong":
-        attention = keras.layers.Attention(score_mode="dot", name="luong_attention")
-    elif style == "bahdanau":
-        attention = keras.layers.AdditiveAttention(name="bahdanau_attention")
+    if style == "none":  # the decoder sees the source only through the encoder's last state
+        output = keras.layers.Dense(settings.units, activation="tanh", name="attentional_state")(
+            decoded
+        )
     else:
-        raise ValueError(f"attention must be luong or bahdanau. Received: {style!r}")
-    context = attention([decoded, encoded])
-    combined = keras.layers.Concatenate(name="decoder_with_context")([decoded, context])
-    output = keras.layers.Dense(settings.units, activation="tanh", name="attentional_state")(
-        combined
-    )
+        context = _attention(style)([decoded, encoded])
+        combined = keras.layers.Concatenate(name="decoder_with_context")([decoded, context])
+        output = keras.layers.Dense(settings.units, activation="tanh", name="attentional_state")(
+            combined
+        )
     if settings.dropout:
         output = keras.layers.Dropout(settings.dropout, name="decoder_dropout")(output)
     return output
+
+
+def _attention(style: str):
+    if style == "luong":
+        return keras.layers.Attention(score_mode="dot", name="luong_attention")
+    if style == "bahdanau":
+        return keras.layers.AdditiveAttention(name="bahdanau_attention")
+    raise ValueError(f"attention must be luong, bahdanau or none. Received: {style!r}")
 
 
 def greedy_decode(model, encoder_tokens, start_id: int, end_id: int, max_length: int):

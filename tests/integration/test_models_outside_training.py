@@ -32,6 +32,8 @@ KINDS = {
     "stock": "forecasting",
     "pos": "tagging",
     "music": "generation",
+    "textgen": "generation",
+    "translate": "sequence-to-sequence",
     "majority": "many-to-one",
 }
 CI_PAIRS = {
@@ -39,6 +41,8 @@ CI_PAIRS = {
     "pos": ["bilstm"],
     "stock": ["lstm"],
     "music": ["lstm"],
+    "textgen": ["lstm"],
+    "translate": ["seq2seq"],
     "speech": ["bilstm"],
     "majority": ["lngru"],
 }
@@ -110,6 +114,16 @@ def _write_data(root: Path) -> dict[str, Path]:
             )
     paths["speech"] = words
 
+    paths["textgen"] = root / "lines.txt"
+    paths["textgen"].write_text("ROMEO:\nWhat light through yonder window breaks?\n" * 3)
+    from num2words import num2words
+
+    paths["translate"] = root / "numbers.tsv"
+    paths["translate"].write_text(
+        "".join(f"{num2words(n, lang='de')}\t{num2words(n, lang='en')}\n" for n in (7, 97, 1200)),
+        encoding="utf-8",
+    )
+
     paths["majority"] = root / "signs.tsv"
     sequences = rng.choice(["1", "-1"], size=(20, 15))
     paths["majority"].write_text(
@@ -128,6 +142,8 @@ def _training_data(task: str, paths: dict[str, Path]) -> dict:
         "sentiment": {"max_samples": 120},
         "pos": {"max_samples": 60},
         "stock": {"max_samples": 300},
+        "textgen": {"max_samples": 30, "batch_size": 8, "sample_length": 20},
+        "translate": {"max_samples": 100, "beam": 2},
         "majority": {"register_model": "majority-demo"},
     }[task]
 
@@ -236,6 +252,8 @@ def _predict_args(task: str, data: dict[str, Path]) -> list[str]:
         "pos": ["the old man saw a dog"],
         "stock": ["--data", str(data["stock"])],
         "music": ["--length", "8", "--seed", "3"],
+        "textgen": ["--prime", "ROMEO:", "--length", "30", "--top-k", "5", "--seed", "3"],
+        "translate": ["siebenundneunzig", "elf", "--set", "beam=3"],
         "speech": [str(speech_clip)],
         "majority": ["1 -1 1 1 -1 1 1 -1 -1 1 1 1 -1 1 -1"],
     }[task]
@@ -249,6 +267,8 @@ def _pyfunc_table(task: str, data: dict[str, Path]) -> str:
         "pos": "pd.DataFrame({'input': ['the old man saw a dog']}), None",
         "stock": f"pd.read_csv({str(data['stock'])!r}), None",
         "music": "pd.DataFrame({'prime': ['']}), {'length': 8, 'seed': 3}",
+        "textgen": "pd.DataFrame({'prime': ['ROMEO:']}), {'length': 30, 'top_k': 5, 'seed': 3}",
+        "translate": "pd.DataFrame({'input': ['siebenundneunzig', 'elf']}), {'beam': 3}",
         "speech": f"pd.DataFrame({{'audio': [open({str(speech_clip)!r}, 'rb').read()]}}), None",
         "majority": "pd.DataFrame({'input': ['1 -1 1 1 -1 1 1 -1 -1 1 1 1 -1 1 -1']}), None",
     }[task]

@@ -76,3 +76,45 @@ def test_other_tfds_names_are_rejected_clearly(runner, seqapps_cli, tracking_uri
     )
     assert result.exit_code == 2
     assert "the sentiment task reads tfds:imdb_reviews" in result.stderr
+
+
+def prepare_tiny_shakespeare(data_dir, text: str):
+    """Write the three splits of tiny_shakespeare in its real TFDS layout (one text each)."""
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+    from tensorflow_datasets.core.dataset_builders.adhoc_builder import store_as_tfds_dataset
+
+    real = tfds.builder("tiny_shakespeare", data_dir=str(data_dir))
+    signature = {"text": tf.TensorSpec((), tf.string)}
+    thirds = len(text) // 3
+
+    def split(part):
+        rows = [{"text": part}]
+        return tf.data.Dataset.from_generator(lambda: iter(rows), output_signature=signature)
+
+    parts = [text[:thirds], text[thirds : 2 * thirds], text[2 * thirds :]]
+    store_as_tfds_dataset(
+        "tiny_shakespeare",
+        real.info.version,
+        real.info.features,
+        dict(zip(("train", "validation", "test"), map(split, parts), strict=True)),
+        data_dir=str(data_dir),
+    )
+
+
+def test_textgen_reads_the_splits_of_local_tfds(runner, seqapps_cli, tracking_uri, workdir):
+    text = "".join(f"line {i} of a play, spoken twice.\n" for i in range(300))
+    prepare_tiny_shakespeare(workdir / "tfds", text)
+    args = ["run", "textgen", "--data", "tfds:tiny_shakespeare", "--data-dir"]
+    args += [str(workdir / "tfds"), "--epochs", "1", "--units", "8", "--batch-size", "4"]
+    args += ["--set", "bptt=20", "--set", "ngram_orders=1-2", "--set", "sample_length=10"]
+    result = runner.invoke(seqapps_cli, [*args, "-q", "--tracking-uri", tracking_uri])
+    assert result.exit_code == 0, result.output
+    client = MlflowClient(tracking_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("textgen").experiment_id])
+    params = run.data.params
+    assert params["data.source"].startswith("tfds:tiny_shakespeare")
+    third = len(text) // 3
+    # the set's own splits, as they are: one third of the characters each
+    assert int(params["data.train_tokens"]) == third
+    assert int(params["data.test_tokens"]) == len(text) - 2 * third

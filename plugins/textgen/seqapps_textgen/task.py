@@ -72,9 +72,9 @@ class TextGenerationTask(Task):
     defaults = {
         "data": "sample",
         "epochs": 20,
-        "batch_size": 64,
-        "units": 512,
-        "learning_rate": 2e-3,
+        "batch_size": 32,
+        "units": 256,
+        "learning_rate": 3e-3,
         "dropout": 0.1,
         "patience": 3,
     }
@@ -211,6 +211,24 @@ class TextGenerationTask(Task):
             figures={"bits_by_model": figure},
             summary=summary,
         )
+
+    def evaluate(self, model, metadata, source, options) -> Report:
+        """Bits per token (and per character) and perplexity of the model on a new text."""
+        self._restore(metadata)
+        text, description = corpus.read_source(source, None)
+        if isinstance(text, dict):
+            text = text["test"]
+        ids = np.array(self.vocabulary.encode(corpus.tokenize(text, self.level)), np.int32)
+        if len(ids) < 2:
+            raise UserInputError(f"--data {description}: fewer than two tokens to score")
+        scores = scoring.score_text(model, ids, len(text))
+        per_token = scores["bits"] / scores["tokens"]
+        metrics = {"bits_per_token": per_token, "perplexity": 2.0**per_token}
+        metrics["tokens_scored"] = float(scores["tokens"])
+        metrics["unknown_tokens"] = float((ids == UNKNOWN).sum())
+        if self.level == "char":
+            metrics["bits_per_char"] = per_token
+        return Report(metrics=metrics, summary=[f"{scores['tokens']:,} tokens of {description}"])
 
     def export_model(self, model, data):
         """A stateless copy of the trained network: any batch, any length (for sampling)."""
