@@ -2,10 +2,10 @@
 
 The model maps (source ids, target prefix) to next-token probabilities at every prefix
 position. Beam search keeps the ``beam`` best prefixes of every source; a finished
-hypothesis (it produced the end token, or reached ``max_length``) is ranked by its
-log-probability divided by the length penalty of Wu et al. (2016),
-((5 + length) / 6) ** alpha: alpha 0 ranks by probability alone, which favours short
-outputs; larger alpha favours longer ones. Beam 1 is greedy decoding.
+hypothesis (it produced the end token among the ``beam`` best candidates of a step, or
+reached ``max_length``) is ranked by its log-probability divided by the length penalty of
+Wu et al. (2016), ((5 + length) / 6) ** alpha: alpha 0 ranks by probability alone, which
+favours short outputs; larger alpha favours longer ones. Beam 1 is greedy decoding.
 """
 
 from __future__ import annotations
@@ -63,13 +63,16 @@ def _beam_search(model, sources: np.ndarray, ids: dict, beam: int, options: dict
         new_prefixes, new_scores = [], []
         for source in range(count):
             kept = []
-            for flat in order[source]:
+            for rank, flat in enumerate(order[source]):
                 value = candidates[source, flat]
                 if not np.isfinite(value):
                     break
                 row, token = source * beam + flat // log_p.shape[1], flat % log_p.shape[1]
                 tokens = tuple(int(t) for t in prefixes[row, 1:])
-                if token == ids["end"] or last:
+                ends = token == ids["end"] or last
+                if ends and rank >= beam:  # an ending below the best `beam` is not final
+                    continue
+                if ends:
                     done = tokens if token == ids["end"] else (*tokens, int(token))
                     penalty = length_penalty(len(done) + 1, alpha)
                     finished[source].append(Hypothesis(done, float(value), value / penalty))

@@ -20,7 +20,7 @@ from seqapps.api import DataError, load_tfds, parse_source
 LEVELS = ("word", "char")
 _WORDS = re.compile(r"\w+|[^\w\s]")
 #: Numbers of the sample: every one below 1,000, and as many drawn from 1,000..99,999.
-SAMPLE_SMALL, SAMPLE_DRAWN, SAMPLE_HIGHEST = 1000, 5000, 99_999
+SAMPLE_SMALL, SAMPLE_DRAWN, SAMPLE_HIGHEST = 1000, 5000, 999_999
 
 
 def sample_pairs(seed: int = 0) -> list[tuple[str, str]]:

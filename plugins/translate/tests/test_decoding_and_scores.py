@@ -76,3 +76,15 @@ def test_tokens_read_back_and_the_split_is_a_stable_hash():
     splits = [split_of(f"zahl {n}", 0.1, 0.1) for n in range(2000)]
     assert splits == [split_of(f"zahl {n}", 0.1, 0.1) for n in range(2000)]
     assert 150 < splits.count("test") < 250 and 150 < splits.count("validation") < 250
+
+
+class EndsSecond(KnownModel):
+    """After the start, "A" is likeliest and the end token second: greedy must go on."""
+
+    NEXT = {START: {A: 0.6, END: 0.4}, A: {END: 0.9, B: 0.1}}
+
+
+def test_greedy_never_ends_on_a_token_it_did_not_choose():
+    (best,) = decode(EndsSecond(), SOURCES[:1], IDS, beam=1, alpha=0.0)[0]
+    assert best.tokens == (A,)  # not the empty output the end token (0.4) would give
+    assert best.log_probability == pytest.approx(math.log(0.6 * 0.9))
