@@ -17,8 +17,10 @@ from seqapps_textgen import corpus
 #: temperature are mostly words (about a minute on one core).
 QUICK = ["--units", "128", "--batch-size", "16", "--epochs", "3", "--max-samples", "2500"]
 QUICK += ["--learning-rate", "0.005", "--set", "bptt=50", "--set", "ngram_orders=1-4"]
+QUICK += ["--layers", "1", "--dropout", "0.1"]
 #: Tiny settings for the mechanics (seconds).
-TINY = ["--units", "16", "--batch-size", "8", "--max-samples", "100", "--set", "bptt=20"]
+TINY = ["--units", "16", "--layers", "1", "--batch-size", "8", "--max-samples", "100"]
+TINY += ["--set", "bptt=20"]
 TINY += ["--set", "ngram_orders=1-2", "--set", "sample_length=20"]
 
 

@@ -71,11 +71,12 @@ class TextGenerationTask(Task):
     }
     defaults = {
         "data": "sample",
-        "epochs": 20,
+        "epochs": 15,
         "batch_size": 32,
         "units": 256,
+        "layers": 2,
         "learning_rate": 3e-3,
-        "dropout": 0.1,
+        "dropout": 0.2,
         "patience": 3,
     }
     headline_metrics = ("test_bits_per_char", "test_bits_per_token", "test_perplexity")
