@@ -120,32 +120,6 @@ def test_predict_continues_a_prime_reproducibly_in_a_fresh_process(stateful_run,
     ]
 
 
-@pytest.mark.slow
-def test_stateless_windows_train_without_carrying_state(tracking_uri, workdir, python_exe):
-    done = seqapps(
-        python_exe,
-        "run",
-        "textgen",
-        *TINY,
-        "--epochs",
-        "3",
-        "--set",
-        "stateful=false",
-        "--max-samples",
-        "500",
-        "--learning-rate",
-        "0.01",
-        "--tracking-uri",
-        tracking_uri,
-        cwd=workdir,
-    )
-    run = MlflowClient(tracking_uri).get_run(run_id_of(done.stdout))
-    assert run.data.params["tbptt_chunk"] == ""  # no state carried from chunk to chunk
-    metrics = run.data.metrics
-    assert metrics["test_bits_per_char"] < metrics["test_baseline_kn1_bits_per_char"]
-    assert run.data.params["data.train_size"] == "500"  # --max-samples windows of 20 characters
-
-
 def saved_epoch(state_root: Path) -> int:
     for state in state_root.glob("*/state.json"):
         try:

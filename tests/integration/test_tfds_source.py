@@ -102,12 +102,17 @@ def prepare_tiny_shakespeare(data_dir, text: str):
     )
 
 
-def test_textgen_reads_the_splits_of_local_tfds(runner, seqapps_cli, tracking_uri, workdir):
+def test_textgen_reads_the_splits_of_local_tfds_and_trains_stateless(
+    runner, seqapps_cli, tracking_uri, workdir
+):
+    """The set's own splits; and training on independent windows, with no state carried
+    (the stateful default is tests/integration/test_textgen.py's)."""
     text = "".join(f"line {i} of a play, spoken twice.\n" for i in range(300))
     prepare_tiny_shakespeare(workdir / "tfds", text)
     args = ["run", "textgen", "--data", "tfds:tiny_shakespeare", "--data-dir"]
-    args += [str(workdir / "tfds"), "--epochs", "1", "--units", "8", "--batch-size", "4"]
+    args += [str(workdir / "tfds"), "--epochs", "3", "--units", "16", "--layers", "1"]
     args += ["--set", "bptt=20", "--set", "ngram_orders=1-2", "--set", "sample_length=10"]
+    args += ["--set", "stateful=false", "--learning-rate", "0.01", "--batch-size", "8"]
     result = runner.invoke(seqapps_cli, [*args, "-q", "--tracking-uri", tracking_uri])
     assert result.exit_code == 0, result.output
     client = MlflowClient(tracking_uri)
@@ -118,3 +123,9 @@ def test_textgen_reads_the_splits_of_local_tfds(runner, seqapps_cli, tracking_ur
     # the set's own splits, as they are: one third of the characters each
     assert int(params["data.train_tokens"]) == third
     assert int(params["data.test_tokens"]) == len(text) - 2 * third
+    assert params["tbptt_chunk"] == ""  # no state carried from window to window
+    assert int(params["data.train_size"]) == (third - 1) // 20  # windows of 20 characters
+    losses = [m.value for m in client.get_metric_history(run.info.run_id, "val_loss")]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    metrics = run.data.metrics
+    assert metrics["test_bits_per_char"] < metrics["test_baseline_kn1_bits_per_char"]
