@@ -235,9 +235,12 @@ class TextGenerationTask(Task):
         """A stateless copy of the trained network: any batch, any length (for sampling)."""
         if not getattr(self, "stateful", False):
             return model
-        reader = self._network(data.spec, self.arch, self.config, stateful=False)
-        reader.set_weights(model.get_weights())
-        return reader
+        # report and the core's export both ask for it after training: build it once
+        if getattr(self, "_reader", (None, None))[0] is not model:
+            reader = self._network(data.spec, self.arch, self.config, stateful=False)
+            reader.set_weights(model.get_weights())
+            self._reader = (model, reader)
+        return self._reader[1]
 
     def export_metadata(self, data) -> dict[str, Any]:
         """The level and the vocabulary needed to read primes and write samples."""
@@ -282,11 +285,12 @@ class TextGenerationTask(Task):
         model,
         metadata: dict[str, Any],
         inputs: list[str],
-        **options,
+        length: int = 400,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        seed: int = 0,
     ) -> list[dict[str, Any]]:
         """One generated text per prime (no prime: one text from scratch)."""
-        length, temperature = options.get("length", 400), options.get("temperature", 1.0)
-        top_k, seed = options.get("top_k", 0), options.get("seed", 0)
         if length < 1:
             raise UserInputError(f"--length {length}: expected at least 1")
         if temperature < 0:

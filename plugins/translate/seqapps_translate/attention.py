@@ -10,8 +10,8 @@ from seqapps.api import PAD
 ATTENTION_LAYERS = ("luong_attention", "bahdanau_attention")
 
 
-def attention_weights(task, model, texts: list[str]) -> list:
-    """(source tokens, output tokens, weights[output, source]) of each text's greedy
+def attention_weights(task, model, texts: list[str], outputs: list[str]) -> list:
+    """(source tokens, output tokens, weights[output, source]) of each text and its
     translation; empty when the model has no attention layer (``attention=none``)."""
     import keras
 
@@ -23,9 +23,9 @@ def attention_weights(task, model, texts: list[str]) -> list:
     reader = keras.Model(model.inputs, layer.input)  # what the layer reads: [queries, values]
     index = task.target_vocabulary.index
     found = []
-    for text, hypotheses in zip(texts, task.translate(model, texts, 1, 0.0)):
-        source = pair_io.tokenize(text.lower() if task.lowercase else text, task.source_level)
-        output = pair_io.tokenize(hypotheses[0][0], task.target_level)
+    for text, translation in zip(texts, outputs, strict=True):
+        source = pair_io.tokenize(task.cased(text), task.source_level)
+        output = pair_io.tokenize(translation, task.target_level)
         source_ids = np.array([task.source_vocabulary.encode(source) or [PAD]], np.int32)
         target_ids = np.array([[index["<s>"], *task.target_vocabulary.encode(output)]], np.int32)
         queries, values = reader.predict_on_batch([source_ids, target_ids])

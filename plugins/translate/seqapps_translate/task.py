@@ -33,6 +33,7 @@ from seqapps.api import (
     verdict_line,
 )
 from seqapps_translate import pairs as pair_io
+from seqapps_translate.attention import attention_weights
 from seqapps_translate.decoding import decode
 from seqapps_translate.scores import attention_figure, corpus_scores
 
@@ -131,11 +132,14 @@ class TranslationTask(Task):
             by_split[split].append(pair)
         return by_split
 
+    def cased(self, text: str) -> str:
+        """``text`` as the model reads it: lowercased when ``lowercase`` is set."""
+        return text.lower() if self.lowercase else text
+
     def _tokens(self, pair: tuple[str, str]) -> tuple[list[str], list[str]]:
-        source, target = (text.lower() for text in pair) if self.lowercase else pair
         return (
-            pair_io.tokenize(source, self.source_level),
-            pair_io.tokenize(target, self.target_level),
+            pair_io.tokenize(self.cased(pair[0]), self.source_level),
+            pair_io.tokenize(self.cased(pair[1]), self.target_level),
         )
 
     def _source_ids(self, tokens: list[str]) -> np.ndarray:
@@ -198,9 +202,7 @@ class TranslationTask(Task):
 
     def translate(self, model, texts: list[str], beam: int, alpha: float) -> list[list]:
         """The best hypotheses of each text: (translation, log-probability) lists."""
-        sources = [
-            pair_io.tokenize(t.lower() if self.lowercase else t, self.source_level) for t in texts
-        ]
+        sources = [pair_io.tokenize(self.cased(t), self.source_level) for t in texts]
         encoded = [self._source_ids(s) for s in sources]
         batch = np.zeros((len(encoded), max(len(e) for e in encoded)), np.int32)
         for row, ids in enumerate(encoded):
@@ -248,7 +250,8 @@ class TranslationTask(Task):
         rows = ["source\treference\ttranslation"]
         rows += [f"{s}\t{r}\t{o}" for s, r, o in zip(sources, references, outputs)]
         figures = {}
-        weights = self._attention(model, sources[:ATTENTION_EXAMPLES])
+        shown = slice(0, ATTENTION_EXAMPLES)
+        weights = attention_weights(self, model, sources[shown], greedy[shown])
         if weights:
             figures["attention"] = attention_figure(weights, f"attention of {model.name}")
         return Report(
@@ -260,7 +263,7 @@ class TranslationTask(Task):
 
     def _reference(self, target: str) -> str:
         """The reference as the model is trained to write it (same case and tokens)."""
-        text = target.lower() if self.lowercase else target
+        text = self.cased(target)
         return pair_io.detokenize(pair_io.tokenize(text, self.target_level), self.target_level)
 
     def _commonest_training_target(self) -> str:
@@ -268,23 +271,6 @@ class TranslationTask(Task):
 
         counts = Counter(self._reference(tgt) for _, tgt in self.pairs["train"])
         return counts.most_common(1)[0][0]
-
-    def _attention(self, model, texts: list[str]) -> list:
-        """(source tokens, output tokens, weights) of each text's greedy translation; empty
-        for a model without an attention layer."""
-        from seqapps_translate.attention import attention_weights
-
-        return attention_weights(self, model, texts)
-
-    def evaluate(self, model, metadata, source, options) -> Report:
-        """BLEU, chrF and exact match of the greedy translations of a pairs file."""
-        self._restore(metadata)
-        found, description = pair_io.read_source(source, None)
-        if isinstance(found, dict):
-            found = found["test"]
-        outputs = [h[0][0] for h in self.translate(model, [s for s, _ in found], 1, 0.0)]
-        metrics = corpus_scores(outputs, [self._reference(t) for _, t in found])
-        return Report(metrics=metrics, summary=[f"{len(found)} pairs of {description}, greedy"])
 
     def export_model(self, model, data):
         """The trained model: predict tokenizes and decodes around it."""
