@@ -272,6 +272,16 @@ class TranslationTask(Task):
         counts = Counter(self._reference(tgt) for _, tgt in self.pairs["train"])
         return counts.most_common(1)[0][0]
 
+    def evaluate(self, model, metadata, source, options) -> Report:
+        """BLEU, chrF and exact match of the greedy translations of a pairs file."""
+        self._restore(metadata)
+        found, description = pair_io.read_source(source, None)
+        if isinstance(found, dict):
+            found = found["test"]
+        outputs = [h[0][0] for h in self.translate(model, [s for s, _ in found], 1, 0.0)]
+        metrics = corpus_scores(outputs, [self._reference(t) for _, t in found])
+        return Report(metrics=metrics, summary=[f"{len(found)} pairs of {description}, greedy"])
+
     def export_model(self, model, data):
         """The trained model: predict tokenizes and decodes around it."""
         return model
