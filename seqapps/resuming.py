@@ -80,8 +80,8 @@ def last_interrupted_run(tracker, task_name: str, experiment: str | None) -> str
             max_results=50,
         )
     for run in runs:
-        state = Path(run.data.tags.get("seqapps.state_dir", "")) / "state.json"
-        if run.data.tags.get("seqapps.state_dir") and state.is_file():
+        folder = run.data.tags.get("seqapps.state_dir")
+        if folder and runstate.has_state(Path(folder)):
             return run.info.run_id
     raise ConfigError(
         f"--resume last: no interrupted {task_name} run with saved state in experiment {name!r}"

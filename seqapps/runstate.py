@@ -4,7 +4,9 @@ At the end of every epoch the state is copied in memory (microseconds for our mo
 is written to disk after every epoch while writing costs under 2% of the time between
 writes, at least every ``--checkpoint-interval`` seconds, and at once when the run is
 interrupted or stops on a NaN. A write goes to a temporary file that replaces the old
-one, so a crash or a full disk never leaves a half-written checkpoint behind.
+one, so a crash or a full disk never leaves a half-written checkpoint behind. The counters
+travel in the same file as the weights: a kill between two files' replacements once paired
+one epoch's weights with the previous epoch's counters (``state.json`` is a readable copy).
 
 Resuming restores the state of the last saved epoch and replays everything after it: an
 epoch that was cut short by a crash restarts from its first batch, with the same data order
@@ -27,6 +29,8 @@ STATE_FILE = "state.json"
 #: A save is due once the time since the last one is this many times what that save took.
 SAVE_COST_FACTOR = 50
 ARRAYS_FILE = "state.npz"
+#: The progress (JSON text) inside the arrays file, so weights and counters change together.
+PROGRESS_KEY = "progress"
 
 
 def state_root() -> Path:
@@ -102,13 +106,14 @@ class Snapshot:
         arrays = {f"v{i}": a for i, a in enumerate(self.variables)}
         arrays.update({f"o{i}": a for i, a in enumerate(self.optimizer or [])})
         arrays.update({f"b{i}": a for i, a in enumerate(self.best or [])})
+        text = json.dumps(asdict(self.progress), allow_nan=True)
+        arrays[PROGRESS_KEY] = np.array(text)
         partial = self.directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             with partial.open("wb") as handle:
                 np.savez(handle, **arrays)
             partial.replace(self.directory / ARRAYS_FILE)
-            text = json.dumps(asdict(self.progress), allow_nan=True)
             partial = self.directory / f".{STATE_FILE}.{os.getpid()}.tmp"
             partial.write_text(text, encoding="utf-8")
             partial.replace(self.directory / STATE_FILE)
@@ -123,16 +128,24 @@ class Snapshot:
         self._saved_at, self._dirty = now, False
 
 
+def has_state(directory: Path) -> bool:
+    """Whether a run's state folder holds a saved epoch."""
+    return (directory / ARRAYS_FILE).is_file()
+
+
 def load(directory: Path) -> tuple[Progress, dict[str, list[np.ndarray]]]:
     """The saved progress and arrays ("variables", "optimizer", "best") of a run."""
-    state_file = directory / STATE_FILE
-    if not state_file.is_file():
+    if not has_state(directory):
         raise UserInputError(
             f"no saved state in {directory}: the run never finished an epoch, or its state was "
             "removed (it is deleted when a run finishes)"
         )
-    progress = Progress(**json.loads(state_file.read_text(encoding="utf-8")))
     with np.load(directory / ARRAYS_FILE) as stored:
+        if PROGRESS_KEY in stored.files:
+            text = str(stored[PROGRESS_KEY])
+        else:  # saved before the counters moved into the arrays file
+            text = (directory / STATE_FILE).read_text(encoding="utf-8")
+        progress = Progress(**json.loads(text))
         arrays = {
             name: [stored[f"{prefix}{i}"] for i in range(_count(stored.files, prefix))]
             for name, prefix in (("variables", "v"), ("optimizer", "o"), ("best", "b"))
