@@ -20,6 +20,7 @@ import click
 import seqapps
 from seqapps import cli_options, goals, model_commands, registry, tune_command
 from seqapps import config as config_module
+from seqapps.config import LR_SCHEDULES
 from seqapps.distribute import STRATEGIES
 from seqapps.exceptions import SeqappsError
 
@@ -136,6 +137,12 @@ def cli():
 @click.option("--l2", type=float, help=f"L2 weight penalty on encoder kernels. {_default('l2')}")
 @click.option(
     "--learning-rate", type=float, help=f"Adam learning rate. {_default('learning_rate')}"
+)
+@click.option(
+    "--lr-schedule",
+    type=click.Choice(LR_SCHEDULES),
+    help="constant, or cosine: the rate falls along a half cosine over all epochs' steps to "
+    f"1/20 of --learning-rate (resumes exactly). {_default('lr_schedule')}",
 )
 @click.option(
     "--clip-norm",

@@ -17,6 +17,9 @@ from seqapps.distribute import STRATEGIES
 from seqapps.exceptions import ConfigError
 from seqapps.options import parse_all, parse_bool
 
+#: Learning-rate schedules of `--lr-schedule`.
+LR_SCHEDULES = ("constant", "cosine")
+
 
 @dataclass
 class RunConfig:
@@ -35,6 +38,8 @@ class RunConfig:
     l1: float = 0.0
     l2: float = 0.0
     learning_rate: float = 1e-3
+    #: "constant", or "cosine": the rate falls along a half cosine over all the run's steps.
+    lr_schedule: str = "constant"
     clip_norm: float = 1.0
     clip_value: float = 0.0
     patience: int = 3
@@ -206,6 +211,7 @@ def _check_ranges(config: RunConfig) -> None:
         ("clip_value", config.clip_value >= 0, "0 (off) or more"),
         ("learning_rate", config.learning_rate > 0, "greater than 0"),
         ("clip_norm", config.clip_norm >= 0, "0 (off) or more"),
+        ("lr_schedule", config.lr_schedule in LR_SCHEDULES, " or ".join(LR_SCHEDULES)),
         ("patience", config.patience >= 0, "0 (off) or more"),
         ("monitor", config.monitor.startswith(("val_", "train_")), "a val_ or train_ metric"),
         ("max_samples", config.max_samples is None or config.max_samples >= 1, "at least 1"),

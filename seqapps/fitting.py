@@ -48,7 +48,7 @@ def build_input_pipeline(ctx: RunContext) -> Batches:
     return Batches(train, validation, test, steps)
 
 
-def build_and_compile(ctx: RunContext) -> None:
+def build_and_compile(ctx: RunContext, steps_per_epoch: int) -> None:
     """Step 7: the task's model under the strategy's scope, compiled with Adam."""
     config, data = ctx.config, ctx.data
     # Seed again right before the weights are drawn: MLflow consumes Python's global random
@@ -58,7 +58,7 @@ def build_and_compile(ctx: RunContext) -> None:
         ctx.model = ctx.task.build_model(data.spec, ctx.arch, config)
         loss, metrics = ctx.task.loss_and_metrics(data.spec)
         optimizer = keras.optimizers.Adam(
-            learning_rate=config.learning_rate,
+            learning_rate=learning_rate(config, steps_per_epoch),
             global_clipnorm=config.clip_norm or None,
             clipvalue=config.clip_value or None,
         )
@@ -77,6 +77,21 @@ def build_and_compile(ctx: RunContext) -> None:
     if ctx.resume is None:
         ctx.tracker.log_params(ctx.run_id, {"model.parameters": count})
     ctx.echo(f"model: {ctx.arch.name}, {count:,} parameters")
+
+
+#: The cosine schedule ends at this share of --learning-rate, not at 0: the last epochs
+#: still learn, and early stopping may end a run before the rate has fallen.
+COSINE_FLOOR = 0.05
+
+
+def learning_rate(config, steps_per_epoch: int):
+    """Adam's learning rate: a number, or a schedule of the optimizer's step count (which
+    the run state saves, so a resumed run continues the schedule exactly)."""
+    if config.lr_schedule == "constant":
+        return config.learning_rate
+    return keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=config.epochs * steps_per_epoch, alpha=COSINE_FLOOR
+    )
 
 
 def fit(ctx: RunContext, batches: Batches) -> None:

@@ -93,7 +93,7 @@ def _train_evaluate_log(ctx: RunContext) -> RunResult:
     run_setup.log_params(ctx)
     with _work_folder(ctx):
         batches = fitting.build_input_pipeline(ctx)
-        fitting.build_and_compile(ctx)
+        fitting.build_and_compile(ctx, batches.steps_per_epoch)
         fitting.fit(ctx, batches)
         if ctx.strategy.name == "multi-worker":
             fitting.keep_worker_weights(ctx)
@@ -131,7 +131,7 @@ def evaluate_trial(task_cls, config: RunConfig, run_id: str, echo=print) -> RunR
         with _work_folder(ctx):
             kept = finishing.download_trial(ctx)
             batches = fitting.build_input_pipeline(ctx)
-            fitting.build_and_compile(ctx)
+            fitting.build_and_compile(ctx, batches.steps_per_epoch)
             finishing.load_trial_weights(ctx.model, kept / finishing.TRIAL_WEIGHTS)
             kept_progress = json.loads((kept / finishing.TRIAL_PROGRESS).read_text())
             progress = runstate.Progress(**kept_progress)

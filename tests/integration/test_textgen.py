@@ -134,8 +134,9 @@ def test_a_resumed_stateful_run_continues_the_streams_to_the_same_result(
     tracking_uri, workdir, python_exe
 ):
     """SIGKILL after epoch 2, --resume: every epoch's losses and the test bits equal an
-    uninterrupted run's, so the resumed epochs read the same streams in the same order."""
-    args = ["run", "textgen", *TINY, "--epochs", "4", "--patience", "0"]
+    uninterrupted run's, so the resumed epochs read the same streams in the same order (and
+    the cosine learning rate continues from the step it had reached)."""
+    args = ["run", "textgen", *TINY, "--epochs", "4", "--patience", "0", "--lr-schedule", "cosine"]
     args += ["--checkpoint-interval", "0", "-q", "--tracking-uri", tracking_uri]
     reference = seqapps(python_exe, *args, "--experiment", "reference", cwd=workdir)
     state_root = workdir / "state"

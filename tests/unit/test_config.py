@@ -1,5 +1,7 @@
 """RunConfig resolution: precedence, typed task options, and clear errors."""
 
+import math
+
 import pytest
 
 from seqapps import config
@@ -89,3 +91,23 @@ def test_folds_are_checked_and_refused_where_a_task_cannot_fold():
         "after the ones it was trained on, so shuffled folds would leak the future; "
         "--repeats N averages over seeds instead"
     )
+
+
+def test_the_cosine_schedule_falls_from_the_rate_to_its_floor_over_every_step(tmp_path):
+    from seqapps import fitting
+
+    (tmp_path / "run.yaml").write_text("lr_schedule: linear\n")
+    with pytest.raises(ConfigError, match="--lr-schedule must be constant or cosine, got 'lin"):
+        config.resolve(SentimentTask, {}, config.read_config_file(tmp_path / "run.yaml"))
+    constant = config.resolve(SentimentTask, {"learning_rate": 0.01})
+    assert fitting.learning_rate(constant, steps_per_epoch=7) == 0.01
+    cosine = config.resolve(SentimentTask, {"learning_rate": 0.01, "lr_schedule": "cosine"})
+    schedule = fitting.learning_rate(cosine, steps_per_epoch=7)
+    total = cosine.epochs * 7
+    steps = (0, total // 3, total, total + 5)
+    floor = 0.01 * fitting.COSINE_FLOOR
+    expected = [
+        floor + (0.01 - floor) * (1 + math.cos(math.pi * min(s, total) / total)) / 2 for s in steps
+    ]
+    assert [float(schedule(step)) for step in steps] == pytest.approx(expected, rel=1e-5)
+    assert expected[-1] == pytest.approx(0.0005)  # the floor, then held
