@@ -79,6 +79,11 @@ def test_stateful_run_beats_unigrams_and_logs_samples_of_real_words(stateful_run
         == (metrics[f"test_baseline_kn{best}_bits_per_char"])
     )
     assert "baselines (test bits per character): Kneser-Ney" in output
+    low, high = metrics["test_bits_per_char_ci_low"], metrics["test_bits_per_char_ci_high"]
+    assert low < metrics["test_bits_per_char"] < high < low + 0.5
+    gain = metrics["test_baseline_ngram_bits_per_char"] - metrics["test_bits_per_char"]
+    assert metrics["test_gain_over_ngram_bits_per_char"] == pytest.approx(gain, abs=1e-6)
+    assert "95% intervals (bootstrap over 56 blocks of 1,000 test characters)" in output
     assert re.search(r"test text: \d\.\d{4} bits per character", output)
     client.download_artifacts(run_id, "samples", str(folder))
     samples = {t: (folder / "samples" / f"temperature_{t}.txt").read_text() for t in (0.5, 1.0)}

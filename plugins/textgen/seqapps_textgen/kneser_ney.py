@@ -19,6 +19,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+import numpy as np
+
 
 class KneserNey:
     """An interpolated Kneser-Ney model of order ``order`` over ids 0..vocabulary_size-1."""
@@ -58,11 +60,18 @@ class KneserNey:
 
     def bits(self, tokens: Sequence[int], start: int = 1) -> tuple[float, int]:
         """Total bits of ``tokens[start:]``, each given the tokens before it, and their count."""
-        total, reach = 0.0, self.order - 1
-        for position in range(start, len(tokens)):
-            history = tokens[max(0, position - reach) : position]
-            total -= math.log2(self.probability(history, tokens[position]))
-        return total, len(tokens) - start
+        each = self.token_bits(tokens, start)
+        return float(each.sum()), len(each)
+
+    def token_bits(self, tokens: Sequence[int], start: int = 1) -> np.ndarray:
+        """The bits of each of ``tokens[start:]``, given the tokens before it."""
+        reach = self.order - 1
+        return np.array(
+            [
+                -math.log2(self.probability(tokens[max(0, i - reach) : i], tokens[i]))
+                for i in range(start, len(tokens))
+            ]
+        )
 
 
 def _distinct_grams(tokens: list[int], n: int) -> set[tuple]:

@@ -7,13 +7,16 @@ import math
 
 import numpy as np
 
-from seqapps.api import PAD, DataError, verdict_line
+from seqapps.api import PAD, DataError, bootstrap_interval, verdict_line
 from seqapps_textgen.kneser_ney import KneserNey
 
 #: Tokens scored per row of the exact evaluation, and the context each row reads first.
 ROW_TOKENS, WARMUP_TOKENS = 2000, 200
 #: Probabilities held at once while scoring (rows x steps x vocabulary).
 _FLOATS_AT_ONCE = 30_000_000
+#: The intervals resample blocks of this many consecutive test tokens: neighbouring tokens
+#: are not independent draws (a name, once seen, is easy to predict again nearby).
+BLOCK_TOKENS = 1000
 
 
 def parse_orders(text: str) -> list[int]:
@@ -51,7 +54,7 @@ def score_text(model, ids: np.ndarray, characters: int) -> dict[str, float]:
     longest = max(len(inputs) for inputs, _, _ in rows)
     vocabulary = int(model.output_shape[-1])
     per_call = max(1, _FLOATS_AT_ONCE // (longest * vocabulary))
-    bits = 0.0
+    each = []
     for first in range(0, len(rows), per_call):
         group = rows[first : first + per_call]
         batch = np.full((len(group), longest), PAD, np.int32)
@@ -60,9 +63,14 @@ def score_text(model, ids: np.ndarray, characters: int) -> dict[str, float]:
         probabilities = np.asarray(model.predict_on_batch(batch), np.float64)
         for row, (_, targets, skip) in enumerate(group):
             picked = probabilities[row, np.arange(len(targets)), targets][skip:]
-            bits -= np.log2(np.maximum(picked, 1e-30)).sum()
-    count = len(ids) - 1
-    return {"bits": bits, "tokens": count, "characters": characters}
+            each.append(-np.log2(np.maximum(picked, 1e-30)))
+    per_token = np.concatenate(each)
+    return {
+        "bits": float(per_token.sum()),
+        "tokens": len(per_token),
+        "characters": characters,
+        "per_token": per_token,
+    }
 
 
 def ngram_baselines(ids: dict[str, np.ndarray], size: int, orders: list[int]) -> dict[int, dict]:
@@ -71,10 +79,10 @@ def ngram_baselines(ids: dict[str, np.ndarray], size: int, orders: list[int]) ->
     found = {}
     for order in orders:
         model = KneserNey(ids["train"].tolist(), order, size)
-        scores = {}
-        for split in ("validation", "test"):
-            bits, count = model.bits(ids[split].tolist())
-            scores[split] = bits / count
+        scores = {"validation": model.bits(ids["validation"].tolist())}
+        scores["validation"] = scores["validation"][0] / scores["validation"][1]
+        scores["test_per_token"] = model.token_bits(ids["test"].tolist())
+        scores["test"] = float(scores["test_per_token"].mean())
         found[order] = scores
     return found
 
@@ -102,6 +110,56 @@ def metrics_of(scores: dict, baselines: dict[int, dict], level: str) -> dict[str
     metrics[f"baseline_ngram_bits_per_{unit}"] = baselines[best]["test"]
     metrics["baseline_ngram_order"] = float(best)
     return metrics
+
+
+def intervals(scores: dict, baselines: dict, level: str, seed: int) -> dict[str, float]:
+    """95% intervals of the model's test bits per token and of its gain over the best
+    n-gram (baseline minus model, paired token by token), by a bootstrap over blocks of
+    ``BLOCK_TOKENS`` consecutive tokens."""
+    unit = "char" if level == "char" else "token"
+    ours, theirs = scores["per_token"], baselines[best_order(baselines)]["test_per_token"]
+    # One row per block: the model's bits, the baseline's bits, the tokens.
+    blocks = np.array(
+        [
+            (
+                ours[i : i + BLOCK_TOKENS].sum(),
+                theirs[i : i + BLOCK_TOKENS].sum(),
+                len(ours[i : i + BLOCK_TOKENS]),
+            )
+            for i in range(0, len(ours), BLOCK_TOKENS)
+        ]
+    )
+    low, high = bootstrap_interval(blocks, blocks, _model_bits, seed=seed)
+    gain_low, gain_high = bootstrap_interval(blocks, blocks, _gain_bits, seed=seed)
+    return {
+        f"bits_per_{unit}_ci_low": low,
+        f"bits_per_{unit}_ci_high": high,
+        f"gain_over_ngram_bits_per_{unit}": float(theirs.mean() - ours.mean()),
+        f"gain_over_ngram_bits_per_{unit}_ci_low": gain_low,
+        f"gain_over_ngram_bits_per_{unit}_ci_high": gain_high,
+        "interval_blocks": float(len(blocks)),
+    }
+
+
+def _model_bits(blocks: np.ndarray, _) -> float:
+    return blocks[:, 0].sum() / blocks[:, 2].sum()
+
+
+def _gain_bits(blocks: np.ndarray, _) -> float:
+    return (blocks[:, 1].sum() - blocks[:, 0].sum()) / blocks[:, 2].sum()
+
+
+def interval_line(metrics: dict, baselines: dict, level: str) -> str:
+    """The CLI line of the intervals: the model's bits, and the n-gram's bits minus them."""
+    unit, short = ("character", "char") if level == "char" else ("token", "token")
+    gain = f"gain_over_ngram_bits_per_{short}"
+    return (
+        f"95% intervals (bootstrap over {int(metrics['interval_blocks'])} blocks of "
+        f"{BLOCK_TOKENS:,} test {unit}s): bits per {unit} "
+        f"{metrics[f'bits_per_{short}_ci_low']:.4f}-{metrics[f'bits_per_{short}_ci_high']:.4f}; "
+        f"Kneser-Ney {best_order(baselines)}-gram minus the model {metrics[gain]:+.4f} "
+        f"({metrics[f'{gain}_ci_low']:+.4f} to {metrics[f'{gain}_ci_high']:+.4f})"
+    )
 
 
 def summary_lines(metrics: dict, baselines: dict, level: str, tokens: int) -> list[str]:

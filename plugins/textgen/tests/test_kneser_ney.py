@@ -51,3 +51,33 @@ def test_higher_orders_predict_a_repetitive_text_better():
     unigram = KneserNey(text, 1, 5).bits([A, B, C, A, B, C])[0]
     trigram = KneserNey(text, 3, 5).bits([A, B, C, A, B, C])[0]
     assert trigram < unigram / 5
+
+
+def test_token_bits_are_each_tokens_bits_and_the_intervals_pair_them_block_by_block():
+    from seqapps_textgen import scoring
+
+    tokens = [0, 1, 2, 1, 0, 2, 2, 1] * 300
+    model = KneserNey(tokens, 2, 3)
+    each = model.token_bits(tokens)
+    assert each.sum() == pytest.approx(model.bits(tokens)[0])
+    assert each[0] == pytest.approx(-math.log2(model.probability([tokens[0]], tokens[1])))
+    # A model exactly 0.1 bits better on every token: the gain's interval is that point.
+    baselines = {2: {"test_per_token": each, "validation": 1.0}}
+    found = scoring.intervals({"per_token": each - 0.1}, baselines, "char", seed=0)
+    assert found["interval_blocks"] == 3  # 2,399 tokens in blocks of 1,000
+    assert found["gain_over_ngram_bits_per_char"] == pytest.approx(0.1)
+    assert found["gain_over_ngram_bits_per_char_ci_low"] == pytest.approx(0.1)
+    assert found["gain_over_ngram_bits_per_char_ci_high"] == pytest.approx(0.1)
+    # Better on the first block only: the point estimate is the average, the interval wide.
+    uneven = each.copy()
+    uneven[:1000] -= 0.9
+    found = scoring.intervals({"per_token": uneven}, baselines, "char", seed=0)
+    assert found["gain_over_ngram_bits_per_char"] == pytest.approx(900 / 2399)
+    assert (
+        found["gain_over_ngram_bits_per_char_ci_low"]
+        < 0.2
+        < 0.5
+        < (found["gain_over_ngram_bits_per_char_ci_high"])
+    )
+    low, high = found["bits_per_char_ci_low"], found["bits_per_char_ci_high"]
+    assert low < uneven.mean() < high
