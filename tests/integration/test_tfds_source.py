@@ -129,3 +129,52 @@ def test_textgen_reads_the_splits_of_local_tfds_and_trains_stateless(
     assert len(losses) == 3 and losses[-1] < losses[0]
     metrics = run.data.metrics
     assert metrics["test_bits_per_char"] < metrics["test_baseline_kn1_bits_per_char"]
+
+
+def prepare_tiny_translation_set(data_dir) -> str:
+    """ted_hrlr_translate/pt_to_en in its real TFDS layout (a Translation feature, source and
+    target as supervised keys), with 40/10/10 made-up pairs; returns the TFDS name."""
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+    from tensorflow_datasets.core.dataset_builders.adhoc_builder import store_as_tfds_dataset
+
+    name = "ted_hrlr_translate/pt_to_en"
+    real = tfds.builder(name, data_dir=str(data_dir))
+    signature = {"pt": tf.TensorSpec((), tf.string), "en": tf.TensorSpec((), tf.string)}
+
+    def pairs(first, count):
+        rows = [{"pt": f"numero {i}", "en": f"number {i}"} for i in range(first, first + count)]
+        return tf.data.Dataset.from_generator(lambda: iter(rows), output_signature=signature)
+
+    splits = {"train": pairs(0, 40), "validation": pairs(100, 10), "test": pairs(200, 10)}
+    store_as_tfds_dataset(
+        "ted_hrlr_translate",
+        real.info.version,
+        real.info.features,
+        splits,
+        config="pt_to_en",
+        data_dir=str(data_dir),
+    )
+    return name
+
+
+def test_translate_reads_a_local_tfds_translation_set_by_its_supervised_keys(
+    runner, seqapps_cli, tracking_uri, workdir
+):
+    name = prepare_tiny_translation_set(workdir / "tfds")
+    args = ["run", "translate", "--data", f"tfds:{name}", "--data-dir", str(workdir / "tfds")]
+    args += ["--epochs", "1", "--units", "8", "--set", "beam=2", "-q"]
+    result = runner.invoke(seqapps_cli, [*args, "--tracking-uri", tracking_uri])
+    assert result.exit_code == 0, result.output
+    client = MlflowClient(tracking_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("translate").experiment_id])
+    params = run.data.params
+    assert params["data.source"] == f"tfds:{name}"
+    sizes = [params[f"data.{split}_size"] for split in ("train", "validation", "test")]
+    assert sizes == ["40", "10", "10"]  # the set's own splits
+    client.download_artifacts(run.info.run_id, "translations.tsv", str(workdir))
+    rows = (workdir / "translations.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    # source (pt) and reference (en) from the supervised keys, in that order
+    assert sorted(row.split("\t")[:2] for row in rows) == sorted(
+        [f"numero {i}", f"number {i}"] for i in range(200, 210)
+    )
