@@ -8,7 +8,9 @@ packaged on npm by stdlib (Apache-2.0). The benchmark keeps each message's body 
 would give the answer away), and only the long ones (--min-words, default 300), then writes
 them as a text,label CSV and trains `seqapps run sentiment` on it with each setting, in a
 fresh process as a user types it. Every run reports the bag-of-words naive Bayes baseline on
-the same split; the table prints the model's test accuracy beside it. Nothing is asserted.
+the same split; the table prints the model's test accuracy beside it. A plain Keras BiLSTM
+script (benchmarks/plain_keras/sentiment_bilstm.py) trains on the very same split, written
+out as three CSV files by the functions seqapps splits with. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import click
 
+HERE = Path(__file__).resolve().parent
 GROUPS = {"easy-ham-1": "ham", "easy-ham-2": "ham", "hard-ham-1": "ham"}
 GROUPS |= {"spam-1": "spam", "spam-2": "spam"}
 
@@ -71,6 +74,33 @@ def write_csv(corpus: Path, target: Path, min_words: int) -> dict[str, int]:
     return counts
 
 
+def plain_keras(data: Path, folder: Path, seed: int) -> dict:
+    """The plain Keras BiLSTM on the split `seqapps run sentiment --seed SEED` makes of
+    ``data`` (the same functions cut it); its test accuracy and wall time."""
+    import json
+
+    from seqapps.api import read_labelled_text, split_indices
+
+    texts, labels = read_labelled_text(data, "text", "label")
+    # seqapps' sentiment defaults: 10% validation, 10% test, stratified by label.
+    parts = split_indices(len(texts), 0.1, 0.1, seed=seed, labels=labels)
+    files = []
+    for name, rows in zip(("train", "validation", "test"), parts, strict=True):
+        files.append(folder / f"plain-{seed}-{name}.csv")
+        with files[-1].open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["text", "label"])
+            writer.writerows([texts[i], labels[i]] for i in rows)
+    script = HERE / "plain_keras" / "sentiment_bilstm.py"
+    done = subprocess.run(
+        [sys.executable, str(script), *map(str, files)], capture_output=True, text=True
+    )
+    if done.returncode:
+        raise click.ClickException(f"{script} failed:\n{done.stderr[-3000:]}")
+    line = [ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1]
+    return {**json.loads(line), "sizes": [len(rows) for rows in parts]}
+
+
 def train(data: Path, arguments: list[str], folder: Path, epochs: int, seed: int) -> dict:
     """One `seqapps run sentiment`; its test metrics and wall time."""
     from mlflow import MlflowClient
@@ -85,8 +115,14 @@ def train(data: Path, arguments: list[str], folder: Path, epochs: int, seed: int
     if done.returncode:
         raise click.ClickException(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
     run_id = re.search(r"^run ([0-9a-f]{32}) FINISHED", done.stdout, re.M).group(1)
-    metrics = MlflowClient(uri).get_run(run_id).data.metrics
-    return {**metrics, "seconds": seconds, "output": done.stdout + done.stderr}
+    run = MlflowClient(uri).get_run(run_id)
+    sizes = [int(run.data.params[f"data.{s}_size"]) for s in ("train", "validation", "test")]
+    return {
+        **run.data.metrics,
+        "sizes": sizes,
+        "seconds": seconds,
+        "output": done.stdout + done.stderr,
+    }
 
 
 @click.command()
@@ -104,13 +140,17 @@ def main(corpus: Path, min_words: int, epochs: int, seeds: str) -> None:
         data = folder / "long-mail.csv"
         counts = write_csv(corpus, data, min_words)
         click.echo(f"{sum(counts.values())} bodies of {min_words}+ words: {counts}")
-        rows = []
+        rows, plain = [], {}
         for seed in chosen:
             for name, arguments in SETTINGS:
                 found = train(data, arguments, folder, epochs, seed)
                 cut = next((ln for ln in found["output"].splitlines() if "were cut" in ln), "")
                 click.echo(f"seed {seed}, {name}: {cut or 'no text was cut'}")
                 rows.append((seed, name, found))
+            plain[seed] = plain_keras(data, folder, seed)
+            if plain[seed]["sizes"] != rows[-len(SETTINGS)][2]["sizes"]:
+                raise click.ClickException(f"seed {seed}: the plain script's split differs")
+            click.echo(f"seed {seed}, plain Keras BiLSTM: {plain[seed]['test_accuracy']:.3f}")
         click.echo(
             "\n| seed | setting | test accuracy (95% CI) | bow naive Bayes | model - bow | wall |"
         )
@@ -122,12 +162,22 @@ def main(corpus: Path, min_words: int, epochs: int, seeds: str) -> None:
                 f"{m['test_accuracy_ci_high']:.3f}) | {m['test_baseline_bow_accuracy']:.3f} "
                 f"| {100 * gap:+.1f} points | {m['seconds']:.0f} s |"
             )
+        click.echo("\n| seed | plain Keras BiLSTM | seqapps default (bilstm) | seqapps - plain |")
+        click.echo("|---|---|---|---|")
+        for seed, name, m in rows:
+            if name == SETTINGS[0][0]:
+                ours, theirs = m["test_accuracy"], plain[seed]["test_accuracy"]
+                click.echo(
+                    f"| {seed} | {theirs:.3f} | {ours:.3f} | {100 * (ours - theirs):+.1f} points |"
+                )
         click.echo(f"\nmean over seeds {seeds}:")
         for name, _ in SETTINGS:
             mine = [m for _, n, m in rows if n == name]
             accuracy = sum(m["test_accuracy"] for m in mine) / len(mine)
             bow = sum(m["test_baseline_bow_accuracy"] for m in mine) / len(mine)
             click.echo(f"  {name}: {accuracy:.3f} (bow {bow:.3f}, {100 * (accuracy - bow):+.1f})")
+        mean_plain = sum(found["test_accuracy"] for found in plain.values()) / len(plain)
+        click.echo(f"  plain Keras BiLSTM: {mean_plain:.3f}")
 
 
 if __name__ == "__main__":
