@@ -20,7 +20,8 @@ import numpy as np
 
 
 def read(path):
-    """Texts and labels of a text,label CSV."""
+    """Texts and labels of a text,label CSV (an e-mail body can exceed csv's 128 KB field)."""
+    csv.field_size_limit(1 << 30)
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [row["text"] for row in rows], [row["label"] for row in rows]
