@@ -167,9 +167,8 @@ def main(corpus: Path, min_words: int, epochs: int, seeds: str) -> None:
         for seed, name, m in rows:
             if name == SETTINGS[0][0]:
                 ours, theirs = m["test_accuracy"], plain[seed]["test_accuracy"]
-                click.echo(
-                    f"| {seed} | {theirs:.3f} | {ours:.3f} | {100 * (ours - theirs):+.1f} points |"
-                )
+                gap = round(100 * (ours - theirs), 1) + 0.0  # no "-0.0" for a tie
+                click.echo(f"| {seed} | {theirs:.3f} | {ours:.3f} | {gap:+.1f} points |")
         click.echo(f"\nmean over seeds {seeds}:")
         for name, _ in SETTINGS:
             mine = [m for _, n, m in rows if n == name]
