@@ -42,6 +42,7 @@ from seqapps_speech import sources
 from seqapps_speech.augment import AugmentSettings
 from seqapps_speech.baseline import frame_statistics, most_frequent_transcript, word_baselines
 from seqapps_speech.features import FeatureSettings
+from seqapps_speech.frontend import conv_frontend
 from seqapps_speech.scoring import error_rate, greedy_decode
 
 SPLITS = sources.SPLITS
@@ -98,6 +99,13 @@ class SpeechTask(Task):
             0.0,
             "largest relative stretch of each training clip's features in time and along the "
             "mel axis (speaking rate, vocal-tract length): 0.15 = factors 0.85-1.15",
+        ),
+        "frontend": Option(
+            "none",
+            "none (features straight into the arch) or conv (two 3x3 convolution blocks over "
+            "time and mel bands first: a pattern that moves with a new voice's pitch is the "
+            "same filter's)",
+            ("none", "conv"),
         ),
         "validation_fraction": Option(0.1, "share of speakers for validation (no list files)"),
         "test_fraction": Option(0.1, "share of speakers for testing (no list files)"),
@@ -378,13 +386,16 @@ class SpeechTask(Task):
         from seqapps.api import classification_head, encoder_settings
 
         inputs = keras.Input(shape=(spec.sequence_length, spec.features), name="features")
+        x = inputs
+        if config.options["frontend"] == "conv":
+            x = conv_frontend(x, pool_time=spec.extra["mode"] != "ctc")
         if spec.extra["mode"] == "ctc":
-            x = arch.build_encoder(inputs, encoder_settings(config), self.arch_kind(config))
+            x = arch.build_encoder(x, encoder_settings(config), self.arch_kind(config))
             outputs = keras.layers.Dense(len(spec.classes) + 1, dtype="float32", name="characters")(
                 x
             )  # logits: CTC normalizes itself
         else:
-            x = arch.build_encoder(inputs, encoder_settings(config), self.arch_kind(config))
+            x = arch.build_encoder(x, encoder_settings(config), self.arch_kind(config))
             outputs = classification_head(x, len(spec.classes), name="words")
         return keras.Model(inputs, outputs, name=f"speech_{arch.name}")
 
