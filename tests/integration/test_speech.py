@@ -346,3 +346,21 @@ def test_mel_domain_augmentation_trains_and_a_bad_domain_is_named(
     assert result.exit_code == 2
     assert "--set augment_domain=stft: " in result.stderr
     assert "expected one of waveform, mel" in result.stderr
+
+
+def test_the_conv_frontend_pools_time_for_words_and_keeps_every_frame_for_ctc():
+    from seqapps import registry
+    from seqapps.api import Spec
+    from seqapps_speech.task import SpeechTask
+
+    arch = registry.load_arch("bilstm")
+    shapes = {}
+    for mode in ("words", "ctc"):
+        config = config_for("sample", frontend="conv", mode=mode)
+        spec = Spec(sequence_length=98, features=40, classes=["a", "b", "c"], extra={"mode": mode})
+        model = SpeechTask().build_model(spec, arch, config)
+        frames = model.get_layer("frontend_frames").output.shape
+        shapes[mode] = (frames[1], frames[2], tuple(model.output.shape[1:]))
+    # words: 98 frames -> 49 -> 24; 40 bands -> 10 x 64 filters; one word per clip
+    # ctc: every frame kept, scores for each character and the blank per frame
+    assert shapes == {"words": (24, 640, (3,)), "ctc": (98, 640, (98, 4))}
