@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-QUICK = ["--epochs", "2", "--batch-size", "32", "--set", "beam=3", "--set", "test_fraction=0.03"]
+QUICK = ["--epochs", "1", "--batch-size", "32", "--set", "beam=3", "--set", "test_fraction=0.03"]
 
 
 def seqapps(*args, cwd, check=True):
