@@ -420,10 +420,12 @@ def predict(
         texts += [line.rstrip("\n") for line in input_file if line.strip()]
     options = config_module.parse_set_pairs(set_pairs)
     shortcuts = {"length": length, "temperature": temperature, "seed": seed, "top_k": top_k}
-    options.update({key: value for key, value in shortcuts.items() if value is not None})
+    typed = {key: value for key, value in shortcuts.items() if value is not None}
+    options.update(typed)
     from seqapps import predicting
 
-    rows, task = predicting.predict(model, texts, tracking_uri, options)
+    flags = {key: f"--{key.replace('_', '-')}" for key in typed}
+    rows, task = predicting.predict(model, texts, tracking_uri, options, flags)
     for row in rows:
         if as_json:
             click.echo(json.dumps(row))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from seqapps import models
-from seqapps.exceptions import UserInputError
+from seqapps.exceptions import ConfigError, UserInputError
 from seqapps.model_uri import model_uri
 from seqapps.options import parse_all
 
@@ -32,9 +32,20 @@ def model_source(source: str, tracking_uri: str | None) -> Iterator[Path]:
         yield models.model_folder(tracker.download_model(uri, scratch))
 
 
-def prediction_options(task_cls, given: dict[str, str]) -> dict[str, Any]:
-    """The task's prediction options from text values; an unknown key lists the known ones."""
-    return parse_all(task_cls.predict_options, given, f"predictions of task {task_cls.name!r}")
+def prediction_options(
+    task_cls, given: dict[str, str], flags: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The task's prediction options from text values; an unknown key lists the known ones.
+
+    ``flags`` maps keys given by a CLI flag (``top_k`` from ``--top-k``) to that flag, so an
+    option the task lacks is named the way the user typed it, not as ``--set top_k``.
+    """
+    owner = f"predictions of task {task_cls.name!r}"
+    for key, flag in (flags or {}).items():
+        if key in given and key not in task_cls.predict_options:
+            allowed = ", ".join(sorted(task_cls.predict_options)) or "(none)"
+            raise ConfigError(f"{flag}: {owner} have no such option; allowed: {allowed}")
+    return parse_all(task_cls.predict_options, given, owner)
 
 
 def predict(
@@ -42,10 +53,12 @@ def predict(
     inputs: list[str],
     tracking_uri: str | None = None,
     options: dict[str, str] | None = None,
+    flags: dict[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], Any]:
     """Predict ``inputs`` with the model ``source`` names (see ``model_source``).
 
-    ``options`` are the task's prediction options as given on the command line (text).
+    ``options`` are the task's prediction options as given on the command line (text);
+    ``flags`` names the CLI flag each came from, where one did (see prediction_options).
     Returns (rows, task): the task knows how to write its rows out.
     """
     from seqapps import registry
@@ -54,7 +67,7 @@ def predict(
     with model_source(source, tracking_uri) as folder:
         metadata = models.read_metadata(folder)
         task_cls = registry.load_task(metadata["task"])
-        parsed = prediction_options(task_cls, options or {})
+        parsed = prediction_options(task_cls, options or {}, flags)
         if not inputs and task_cls.kind != "generate":
             raise UserInputError("give inputs as arguments or with --input FILE")
         loaded = models.LoadedModel(models.load_keras(folder, metadata), metadata, task_cls)

@@ -116,6 +116,16 @@ def test_predict_matches_the_training_model(trained, runner, seqapps_cli):
         assert math.isclose(row["probability"], sample["probability"], abs_tol=1e-5)
 
 
+def test_a_generation_flag_on_a_classifier_is_named_as_typed(trained, runner, seqapps_cli):
+    uri, run_id, _, _ = trained
+    args = ["predict", run_id, "a film", "--top-k", "5", "--tracking-uri", uri]
+    result = runner.invoke(seqapps_cli, args)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: --top-k: predictions of task 'sentiment' have no such option")
+    assert result.stdout == ""
+
+
 def test_same_seed_reproduces_the_same_metrics(trained, runner, seqapps_cli):
     uri, run_id, _, _ = trained
     # A named run must not differ from an unnamed one: MLflow draws random run names.
