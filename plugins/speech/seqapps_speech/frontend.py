@@ -3,8 +3,8 @@
 A new voice moves a word's energy up or down the mel axis (pitch, vocal-tract length); a
 recurrent layer reading raw frames sees a different vector per band, while small filters
 pooled along the bands see the same pattern a few bands away. On FSDD with each speaker
-held out, a plain Keras harness gained most from these blocks of all it tried
-(docs/quality.md); through seqapps it is not measured yet, so it is off by default.
+held out, they raise seqapps' accuracy on the new voice from 0.479 to 0.624 on average
+(docs/quality.md); off by default until the embedded sample and CTC are measured with them.
 """
 
 from __future__ import annotations
