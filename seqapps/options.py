@@ -78,16 +78,22 @@ def defaults(options: Mapping[str, Option]) -> dict[str, Any]:
 
 
 def parse_all(
-    options: Mapping[str, Option], given: Mapping[str, Any], owner: str
+    options: Mapping[str, Option],
+    given: Mapping[str, Any],
+    owner: str,
+    typed_as: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every option's value: ``given`` parsed and checked, defaults for the rest.
 
-    An unknown key is an error naming every key ``options`` accepts.
+    An unknown key is an error naming every key ``options`` accepts, and naming the key as
+    the user typed it: ``typed_as`` maps keys given by a flag of their own (``top_k`` from
+    ``--top-k``) to that flag; the others were ``--set KEY``.
     """
     unknown = [key for key in given if key not in options]
     if unknown:
         allowed = ", ".join(sorted(options)) or "(none)"
-        raise ConfigError(f"--set {unknown[0]}: {owner} have no such option; allowed: {allowed}")
+        name = (typed_as or {}).get(unknown[0], f"--set {unknown[0]}")
+        raise ConfigError(f"{name}: {owner} have no such option; allowed: {allowed}")
     prefix = f"{owner}: " if owner else ""
     return {
         key: option.parse(key, given[key], prefix) if key in given else option.default

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from seqapps import models
-from seqapps.exceptions import ConfigError, UserInputError
+from seqapps.exceptions import UserInputError
 from seqapps.model_uri import model_uri
 from seqapps.options import parse_all
 
@@ -35,17 +35,10 @@ def model_source(source: str, tracking_uri: str | None) -> Iterator[Path]:
 def prediction_options(
     task_cls, given: dict[str, str], flags: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """The task's prediction options from text values; an unknown key lists the known ones.
-
-    ``flags`` maps keys given by a CLI flag (``top_k`` from ``--top-k``) to that flag, so an
-    option the task lacks is named the way the user typed it, not as ``--set top_k``.
-    """
+    """The task's prediction options from text values; an unknown key lists the known ones
+    and is named as typed (``flags``: keys given by a CLI flag of their own, e.g. --top-k)."""
     owner = f"predictions of task {task_cls.name!r}"
-    for key, flag in (flags or {}).items():
-        if key in given and key not in task_cls.predict_options:
-            allowed = ", ".join(sorted(task_cls.predict_options)) or "(none)"
-            raise ConfigError(f"{flag}: {owner} have no such option; allowed: {allowed}")
-    return parse_all(task_cls.predict_options, given, owner)
+    return parse_all(task_cls.predict_options, given, owner, typed_as=flags)
 
 
 def predict(
